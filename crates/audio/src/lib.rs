@@ -1,0 +1,45 @@
+//! hark-audio: the first stage of hark (**audio** -> features -> model -> train/eval ->
+//! predict/stream -> export). It decodes audio files with [symphonia], downmixes to mono and
+//! resamples with [rubato], returning `f32` samples in `[-1, 1]` in librosa's conventions.
+//!
+//! ```no_run
+//! use hark_audio::{load, LoadOptions};
+//! let audio = load(std::path::Path::new("dog.ogg"), &LoadOptions { sr: Some(22050), ..Default::default() })?;
+//! println!("{} frames at {} Hz, {:.2} s", audio.frames(), audio.sample_rate, audio.duration());
+//! # Ok::<(), hark_audio::AudioError>(())
+//! ```
+//!
+//! # Supported formats and codecs
+//!
+//! Everything symphonia 0.6 decodes is enabled (`features = ["all"]`).
+//!
+//! | container | codecs | notes |
+//! |---|---|---|
+//! | WAV (RIFF) | PCM u8, s16, s24, s32, f32, f64; IMA ADPCM; Microsoft ADPCM; A-law/mu-law | `WAVE_FORMAT_EXTENSIBLE` and extra chunks (`LIST`, `fact`, ...) before `data` |
+//! | AIFF / AIFF-C | PCM | |
+//! | FLAC (native) | FLAC | bit-exact |
+//! | Ogg | Vorbis, FLAC | Opus is **not** supported by symphonia |
+//! | MP3 / MP2 / MP1 (raw) | MPEG-1/2 Layer I-III | |
+//! | CAF | PCM, Apple IMA4 ADPCM (`ima4`), ALAC, ... | e.g. iOS voice memos |
+//! | MP4 / M4A / 3GP (ISO BMFF) | AAC-LC, ALAC, MP3, FLAC | AMR-NB/AMR-WB (`samr`/`sawb`, typical `.3gp` recordings) are **not** supported: [`AudioError::Unsupported`] says so |
+//! | MKV / WebM | the codecs above | Opus is **not** supported |
+//!
+//! Integer PCM is scaled by `1 / 2^(bits-1)` (int16 `x` -> `x / 32768`), as libsndfile and
+//! `librosa.load` do; unsigned 8-bit is centred first (`(x - 128) / 128`).
+//!
+//! # Modules
+//! - [`load`], [`load_mono`], [`probe`]: decoding and header information (`decode.rs`).
+//! - [`resample`], [`Resampler`]: sinc resampling (`resample.rs`).
+//! - [`downmix`], [`Audio`], [`LoadOptions`]: types (`types.rs`).
+//! - [`AudioError`]: errors that name the file and say how to recover (`error.rs`).
+
+mod decode;
+mod error;
+mod resample;
+mod sniff;
+mod types;
+
+pub use decode::{AudioInfo, load, load_mono, probe};
+pub use error::AudioError;
+pub use resample::{CHUNK_FRAMES, OVERSAMPLING, Resampler, SINC_LEN, resample};
+pub use types::{Audio, LoadOptions, downmix, downmix_into};

@@ -1,0 +1,365 @@
+//! Command-line flags of the `hark` binary, each defined once with its documentation.
+//!
+//! Flow: this is the outermost layer (audio -> features -> model -> train/eval -> predict);
+//! parsing only. `FeatureArgs::to_config` turns raw flags into a validated `FeatureConfig`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hark_features::{FeatureConfig, MelScale, WindowNorm};
+
+/// Teach a machine to recognise sounds: decode audio, compute log-mel features,
+/// train a classifier, evaluate it and predict.
+#[derive(Debug, Parser)]
+#[command(name = "hark", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print format, codec, rate, channels and duration of audio files, or the
+    /// architecture, size and feature settings of a trained model file (.hark).
+    Info(InfoArgs),
+    /// Write a feature matrix (librosa layout: rows = bands, columns = frames) as CSV or .npy.
+    Features(FeaturesArgs),
+    /// Draw a log-mel spectrogram as a PNG picture.
+    Spectrogram(SpectrogramArgs),
+    /// Train a classifier on a labelled dataset and write a model file.
+    Train(TrainArgs),
+    /// Evaluate a trained model on a labelled dataset.
+    Eval(EvalArgs),
+    /// Cross-validate on the dataset's own folds: train on k-1, test on the held-out one.
+    Cv(CvArgs),
+    /// Classify audio files with a trained model.
+    Predict(PredictArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Audio files or model files (.hark).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Named starting points for the feature settings; individual flags override them.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Preset {
+    /// Environmental sounds (Nordby's thesis): 22050 Hz, n_fft 1024, hop 512, 60 mels, 41-frame windows.
+    Urban,
+    /// Short speech commands: 8000 Hz, n_fft 256, hop 128, 40 mels, 32-frame windows.
+    Speech,
+}
+
+/// Feature settings in librosa's vocabulary. Unset flags keep the preset's value.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FeatureArgs {
+    /// Starting point for all feature settings [default: urban].
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
+    /// Sample rate in Hz; audio at another rate is resampled.
+    #[arg(long)]
+    pub sr: Option<u32>,
+    /// FFT size in samples.
+    #[arg(long)]
+    pub n_fft: Option<usize>,
+    /// Hop between frames in samples.
+    #[arg(long)]
+    pub hop_length: Option<usize>,
+    /// Number of mel bands.
+    #[arg(long)]
+    pub n_mels: Option<usize>,
+    /// Lowest mel filter edge in Hz (e.g. 1000 for birds).
+    #[arg(long)]
+    pub fmin: Option<f32>,
+    /// Highest mel filter edge in Hz [default: sr / 2].
+    #[arg(long)]
+    pub fmax: Option<f32>,
+    /// Use the HTK mel scale instead of Slaney's.
+    #[arg(long)]
+    pub htk: bool,
+    /// Frames per analysis window (model input width).
+    #[arg(long)]
+    pub window_frames: Option<usize>,
+    /// Overlap between consecutive analysis windows, 0.0 to 0.9.
+    #[arg(long)]
+    pub overlap: Option<f32>,
+    /// Per-window normalisation.
+    #[arg(long, value_enum)]
+    pub normalization: Option<NormArg>,
+    /// Windows quieter than this (dBFS) are skipped as silence; "off" disables gating.
+    #[arg(long, value_parser = parse_threshold)]
+    pub silence_threshold_db: Option<Option<f32>>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum NormArg {
+    None,
+    MeanStd,
+    Max,
+}
+
+fn parse_threshold(s: &str) -> Result<Option<f32>, String> {
+    if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    s.parse::<f32>().map(Some).map_err(|e| format!("expected a dBFS number or 'off': {e}"))
+}
+
+impl FeatureArgs {
+    /// The preset's configuration with every given flag applied, validated.
+    pub fn to_config(&self) -> anyhow::Result<FeatureConfig> {
+        let mut c = preset_config(self.preset.unwrap_or(Preset::Urban));
+        if let Some(v) = self.sr {
+            c.sr = v;
+        }
+        if let Some(v) = self.n_fft {
+            c.n_fft = v;
+        }
+        if let Some(v) = self.hop_length {
+            c.hop_length = v;
+        }
+        if let Some(v) = self.n_mels {
+            c.n_mels = v;
+        }
+        if let Some(v) = self.fmin {
+            c.fmin = v;
+        }
+        if self.fmax.is_some() {
+            c.fmax = self.fmax;
+        }
+        if self.htk {
+            c.mel_scale = MelScale::Htk;
+        }
+        if let Some(v) = self.window_frames {
+            c.window_frames = v;
+        }
+        if let Some(v) = self.overlap {
+            c.overlap = v;
+        }
+        if let Some(v) = self.normalization {
+            c.normalization = match v {
+                NormArg::None => WindowNorm::None,
+                NormArg::MeanStd => WindowNorm::MeanStd,
+                NormArg::Max => WindowNorm::Max,
+            };
+        }
+        if let Some(v) = self.silence_threshold_db {
+            c.silence_threshold_db = v;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// The feature settings a preset starts from.
+pub fn preset_config(p: Preset) -> FeatureConfig {
+    match p {
+        Preset::Urban => FeatureConfig::default(),
+        Preset::Speech => FeatureConfig {
+            sr: 8000,
+            n_fft: 256,
+            hop_length: 128,
+            n_mels: 40,
+            window_frames: 32,
+            ..FeatureConfig::default()
+        },
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MatrixArg {
+    /// STFT magnitude, (1 + n_fft/2) rows.
+    Stft,
+    /// Mel power spectrogram.
+    Mel,
+    /// power_to_db(mel, ref=max, top_db=80), as librosa gives it.
+    Logmel,
+}
+
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// Audio file to analyse.
+    pub audio: PathBuf,
+    /// Output file: .csv (rows = bands, columns = frames, no header) or .npy (float32).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Which matrix to write.
+    #[arg(long, value_enum, default_value = "logmel")]
+    pub kind: MatrixArg,
+    #[command(flatten)]
+    pub features: FeatureArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SpectrogramArgs {
+    /// Audio file to draw.
+    pub audio: PathBuf,
+    /// Output PNG file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Draw the analysis windows on the picture.
+    #[arg(long)]
+    pub windows: bool,
+    /// Picture width in pixels.
+    #[arg(long, default_value_t = 1200)]
+    pub width: u32,
+    /// Picture height in pixels.
+    #[arg(long, default_value_t = 600)]
+    pub height: u32,
+    #[command(flatten)]
+    pub features: FeatureArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ArchArg {
+    /// SB-CNN (Salamon and Bello 2016): three 5x5 conv blocks, dense 64.
+    Sbcnn,
+    /// Stride-DS: depthwise-separable strided CNN for microcontrollers (Nordby 2019).
+    StrideDs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OptimizerArg {
+    Adam,
+    Sgd,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum AggregationArg {
+    /// Mean of window probabilities.
+    Mean,
+    /// Majority vote of window labels.
+    Majority,
+}
+
+/// Model and optimisation settings shared by `train` and `cv`.
+#[derive(Debug, Args, Clone)]
+pub struct TrainOpts {
+    /// Model architecture.
+    #[arg(long, value_enum, default_value = "sbcnn")]
+    pub model: ArchArg,
+    /// Maximum number of epochs.
+    #[arg(long, default_value_t = 50)]
+    pub epochs: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Optimiser.
+    #[arg(long, value_enum, default_value = "adam")]
+    pub optimizer: OptimizerArg,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Stop after this many epochs without validation-loss improvement.
+    #[arg(long, default_value_t = 10)]
+    pub patience: usize,
+    /// Weight the loss by inverse class frequency (for unbalanced data).
+    #[arg(long)]
+    pub class_weights: bool,
+    /// Random seed: the same seed gives the same model on the same machine.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Fraction of training clips held out for validation when the dataset has no
+    /// validation split or fold.
+    #[arg(long, default_value_t = 0.15)]
+    pub validation_fraction: f32,
+    /// Window pooling for clip decisions.
+    #[arg(long, value_enum, default_value = "mean")]
+    pub aggregation: AggregationArg,
+    /// Feature cache folder [default: .hark-cache in the dataset folder].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not show progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub features: FeatureArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Dataset: a folder of class folders, a CSV manifest, labels.csv, ESC-50 or UrbanSound8K metadata,
+    /// or audio files with Audacity label tracks.
+    pub dataset: PathBuf,
+    /// Output model file.
+    #[arg(short, long, default_value = "model.hark")]
+    pub output: PathBuf,
+    /// Folder for training curves (CSV, PNG) [default: next to the model file].
+    #[arg(long)]
+    pub report_dir: Option<PathBuf>,
+    /// Use this fold for validation (datasets with folds); the test fold, if any, is never trained on.
+    #[arg(long)]
+    pub val_fold: Option<u32>,
+    /// Hold out this fold entirely (for testing later with `hark eval --fold`).
+    #[arg(long)]
+    pub test_fold: Option<u32>,
+    #[command(flatten)]
+    pub opts: TrainOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model file written by `hark train`.
+    pub model: PathBuf,
+    /// Labelled dataset to evaluate on.
+    pub dataset: PathBuf,
+    /// Evaluate only clips of this fold.
+    #[arg(long)]
+    pub fold: Option<u32>,
+    /// Evaluate only clips of this split [default: test when the dataset has splits].
+    #[arg(long)]
+    pub split: Option<String>,
+    /// Folder for the report (JSON, CSV, PNG, HTML).
+    #[arg(short, long, default_value = "hark-eval")]
+    pub output: PathBuf,
+    /// Report the lowest threshold reaching this precision, and store it in the model
+    /// file (use validation data for this, not test data).
+    #[arg(long)]
+    pub target_precision: Option<f32>,
+    /// Override the model's unknown-threshold.
+    #[arg(long)]
+    pub threshold: Option<f32>,
+    /// Feature cache folder [default: .hark-cache in the dataset folder].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not show progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CvArgs {
+    /// Dataset with folds (ESC-50, ESC-10 labels.csv, UrbanSound8K, a manifest with a fold column).
+    pub dataset: PathBuf,
+    /// Which folds: "official" uses the dataset's own fold column.
+    #[arg(long, default_value = "official")]
+    pub folds: String,
+    /// Folder for per-fold and summary reports.
+    #[arg(short, long, default_value = "hark-cv")]
+    pub output: PathBuf,
+    /// Only run these folds (comma-separated), e.g. for a quick check.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<u32>,
+    #[command(flatten)]
+    pub opts: TrainOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Model file written by `hark train`.
+    pub model: PathBuf,
+    /// Audio files to classify.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Report "unknown" when the top probability is below this [default: the model's].
+    #[arg(long)]
+    pub threshold: Option<f32>,
+    /// Window pooling [default: the model's].
+    #[arg(long, value_enum)]
+    pub aggregation: Option<AggregationArg>,
+    /// Print one JSON object per file instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}

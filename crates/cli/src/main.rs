@@ -1,0 +1,45 @@
+//! The `hark` binary: parses flags and hands each subcommand to library code.
+//!
+//! Flow: outermost layer over audio -> features -> model -> train/eval -> predict.
+//! Exit codes: 0 success; 1 some inputs failed (reported, the rest processed); 2 error.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use hark::args::{Cli, Command};
+use hark::commands;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(a) => commands::info(&a),
+        Command::Features(a) => commands::features(&a),
+        Command::Spectrogram(a) => commands::spectrogram(&a),
+        Command::Train(a) => commands::train(&a),
+        Command::Eval(a) => commands::eval(&a),
+        Command::Cv(a) => commands::cv(&a),
+        Command::Predict(a) => commands::predict(&a),
+    };
+    match result {
+        Ok(commands::Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(commands::Outcome::SomeFailed) => ExitCode::from(1),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `hark predict ... | head` closing the pipe early is not an error (as in ripgrep).
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

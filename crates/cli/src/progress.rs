@@ -1,0 +1,83 @@
+//! Progress display for training (indicatif) and the Ctrl-C stop flag.
+//!
+//! Flow: outermost layer; observes hark-train's loop without changing it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use hark_train::{EpochStats, TrainObserver};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Set by Ctrl-C: training stops after the current batch and keeps the best model so far.
+pub fn stop_flag() -> Arc<AtomicBool> {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        // A second Ctrl-C while stopping exits at once (the model file is written atomically,
+        // so nothing half-written is left behind).
+        let _ = ctrlc::set_handler(move || {
+            if f.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupted: finishing the current batch and keeping the best model so far (Ctrl-C again to abort)");
+        });
+        flag
+    })
+    .clone()
+}
+
+/// Draws one bar per epoch with loss and accuracy; prints a line per finished epoch.
+pub struct BarObserver {
+    bar: ProgressBar,
+    epochs: usize,
+    quiet: bool,
+    prefix: String,
+}
+
+impl BarObserver {
+    pub fn new(epochs: usize, quiet: bool, prefix: &str) -> Self {
+        let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} epoch {msg} [{bar:30}] {pos}/{len} batches {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(prefix.to_string());
+        BarObserver { bar, epochs, quiet, prefix: prefix.to_string() }
+    }
+}
+
+impl TrainObserver for BarObserver {
+    fn on_batch(&mut self, done: usize, total: usize) {
+        self.bar.set_length(total as u64);
+        self.bar.set_position(done as u64);
+    }
+
+    fn on_epoch(&mut self, s: &EpochStats) {
+        self.bar.set_message(format!("{}/{}", s.epoch + 1, self.epochs));
+        if self.quiet {
+            return;
+        }
+        let val = match (s.val_loss, s.val_acc) {
+            (Some(l), Some(a)) => format!("  val loss {l:.4} acc {:.1}%", a * 100.0),
+            _ => String::new(),
+        };
+        self.bar.println(format!(
+            "{}epoch {:>3}: loss {:.4} acc {:.1}%{val}  lr {:.2e}  {:.1} s  {:.0} windows/s",
+            if self.prefix.is_empty() { String::new() } else { format!("{} ", self.prefix) },
+            s.epoch + 1,
+            s.train_loss,
+            s.train_acc * 100.0,
+            s.lr,
+            s.seconds,
+            s.windows_per_sec
+        ));
+    }
+}
+
+impl Drop for BarObserver {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}

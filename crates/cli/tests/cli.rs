@@ -1,0 +1,178 @@
+//! End-to-end tests of the real `hark` binary: info, features, spectrogram, and the
+//! train -> info -> eval -> predict loop on the bundled demo dataset.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn hark(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hark")).args(args).output().expect("run hark")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn golden() -> Option<PathBuf> {
+    let p = repo().join("../shared/golden");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("SKIP: ../shared/golden not found");
+        None
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn info_reports_bad_file_and_continues() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("notes.wav");
+    std::fs::write(&bad, "this is a text file, not audio\n").expect("write");
+    let good = repo().join("demo/fsdd-mini/recordings/0_george_0.wav");
+    let o = hark(&["info", bad.to_str().expect("utf8"), good.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("8000 Hz"), "good file still reported: {stdout}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("notes.wav"), "{}", text(&o));
+}
+
+/// Tolerance for dB values written as CSV against librosa (golden README section 5).
+const DB_TOL: f32 = 1e-3;
+
+#[test]
+fn features_csv_matches_librosa() {
+    let Some(g) = golden() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("fsdd.csv");
+    let wav = g.join("fsdd_3_jackson_12.wav");
+    let o = hark(&[
+        "features",
+        wav.to_str().expect("utf8"),
+        "-o",
+        out.to_str().expect("utf8"),
+        "--preset",
+        "speech",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let parse = |p: &Path| -> Vec<Vec<f32>> {
+        std::fs::read_to_string(p)
+            .expect("read csv")
+            .lines()
+            .map(|l| l.split(',').map(|v| v.trim().parse::<f32>().expect("number")).collect())
+            .collect()
+    };
+    let ours = parse(&out);
+    let theirs = parse(&g.join("fsdd_melspec_db.csv"));
+    assert_eq!(ours.len(), theirs.len(), "rows");
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert_eq!(a.len(), b.len(), "columns");
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= DB_TOL, "{x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn spectrogram_writes_png() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("s.png");
+    let wav = repo().join("demo/fsdd-mini/recordings/7_theo_1.wav");
+    let o = hark(&[
+        "spectrogram",
+        wav.to_str().expect("utf8"),
+        "-o",
+        out.to_str().expect("utf8"),
+        "--preset",
+        "speech",
+        "--windows",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let bytes = std::fs::read(&out).expect("png written");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+#[test]
+fn unsupported_3gp_is_explained() {
+    let p = repo().join("../shared/data/format_samples");
+    let Some(f) = std::fs::read_dir(&p).ok().and_then(|d| {
+        d.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "3gp"))
+    }) else {
+        eprintln!("SKIP: no 3gp sample in ../shared/data/format_samples");
+        return;
+    };
+    let o = hark(&["info", f.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr).to_lowercase();
+    assert!(err.contains("amr") && err.contains("not supported"), "{err}");
+}
+
+/// Train briefly on a slice of the bundled demo set, then info, eval and predict with the file alone.
+#[test]
+fn train_eval_predict_round_trip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A 3-class subset of the demo set keeps this test to seconds.
+    let demo = repo().join("demo/fsdd-mini");
+    let manifest = dir.path().join("mini.csv");
+    let mut csv = String::from("path,label,split\n");
+    for line in std::fs::read_to_string(demo.join("labels.csv")).expect("labels").lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if ["0", "1", "7"].contains(&f[1]) {
+            csv.push_str(&format!("{},{},{}\n", demo.join(f[0]).display(), f[1], f[3]));
+        }
+    }
+    std::fs::write(&manifest, csv).expect("manifest");
+    let model = dir.path().join("m.hark");
+    let cache = dir.path().join("cache");
+    let o = hark(&[
+        "train",
+        manifest.to_str().expect("utf8"),
+        "-o",
+        model.to_str().expect("utf8"),
+        "--preset",
+        "speech",
+        "--epochs",
+        "6",
+        "--quiet",
+        "--cache-dir",
+        cache.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "train failed: {}", text(&o));
+    assert!(model.is_file());
+
+    let o = hark(&["info", model.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let info = String::from_utf8_lossy(&o.stdout);
+    assert!(info.contains("sr") && info.contains("8000"), "feature settings shown: {info}");
+
+    let report = dir.path().join("report");
+    let o = hark(&[
+        "eval",
+        model.to_str().expect("utf8"),
+        manifest.to_str().expect("utf8"),
+        "-o",
+        report.to_str().expect("utf8"),
+        "--quiet",
+        "--cache-dir",
+        cache.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "eval failed: {}", text(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).expect("report.json")).expect("json");
+    let acc = json["metrics"]["accuracy"].as_f64().expect("accuracy");
+    assert!(acc > 0.5, "3-class accuracy after a short training should beat chance by far: {acc}");
+    assert!(report.join("report.html").is_file());
+
+    let wav = demo.join("recordings/7_theo_0.wav");
+    let o = hark(&["predict", model.to_str().expect("utf8"), wav.to_str().expect("utf8"), "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json line");
+    let label = line["label"].as_str().expect("label");
+    assert!(["0", "1", "7", "unknown"].contains(&label), "{label}");
+
+    // A threshold above 1 makes every answer "unknown".
+    let o = hark(&["predict", model.to_str().expect("utf8"), wav.to_str().expect("utf8"), "--threshold", "1.01"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("unknown"), "{}", text(&o));
+}

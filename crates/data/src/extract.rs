@@ -1,0 +1,269 @@
+//! Parallel, cached feature extraction for a whole dataset.
+//!
+//! Flow: datasets -> audio -> **features** -> model -> train/eval. Each clip is decoded with
+//! `hark_audio::load` (mono, resampled to `cfg.sr`, its `start..end` segment) and cut into analysis
+//! windows by a per-thread `hark_features::WindowExtractor`; results are cached (see
+//! [`crate::cache`]).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hark_audio::LoadOptions;
+use hark_features::{FeatureConfig, Window, WindowExtractor};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::cache;
+use crate::dataset::{Clip, Dataset};
+use crate::error::DataError;
+
+/// How [`extract`] runs.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractOptions {
+    /// Cache folder (e.g. `<dataset root>/.hark-cache`); `None` disables caching.
+    pub cache_dir: Option<PathBuf>,
+    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
+    pub progress: bool,
+    /// Worker threads; `None` = rayon's global pool (one per core).
+    pub threads: Option<usize>,
+}
+
+/// The windows of one clip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipWindows {
+    /// Index into `Dataset::clips`.
+    pub clip: usize,
+    /// Non-silent windows, each `n_mels x window_frames` row-major, in time order. When every
+    /// window of the clip is silent, the single loudest one is kept (so every clip still gets a
+    /// prediction); it keeps `silent = true` so callers can tell.
+    pub windows: Vec<Window>,
+}
+
+/// A clip that could not be turned into windows; it is left out of [`FeatureSet::clips`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedClip {
+    /// Index into `Dataset::clips`.
+    pub clip: usize,
+    /// The audio file.
+    pub path: PathBuf,
+    /// Why (decoder error text, or "no analysis window").
+    pub error: String,
+}
+
+/// Where the windows came from, for reporting and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExtractStats {
+    /// Clips read from the cache (no audio decoded).
+    pub cache_hits: usize,
+    /// Clips decoded and computed.
+    pub computed: usize,
+    /// Cache entries found corrupt or truncated and recomputed (included in `computed`).
+    pub cache_corrupt: usize,
+    /// Cache entries that could not be written (the windows are still returned).
+    pub cache_write_errors: usize,
+}
+
+/// Windows for a dataset, with the configuration that produced them.
+#[derive(Debug, Clone)]
+pub struct FeatureSet {
+    /// The feature configuration used.
+    pub config: FeatureConfig,
+    /// One entry per successfully processed clip, ordered by clip index.
+    pub clips: Vec<ClipWindows>,
+    /// Clips that failed (bad audio); the rest of the dataset is unaffected.
+    pub failed: Vec<FailedClip>,
+    /// Cache statistics.
+    pub stats: ExtractStats,
+}
+
+impl FeatureSet {
+    /// Total number of windows over all clips.
+    pub fn window_count(&self) -> usize {
+        self.clips.iter().map(|c| c.windows.len()).sum()
+    }
+}
+
+enum Outcome {
+    Ok(ClipWindows),
+    Failed(FailedClip),
+}
+
+#[derive(Default)]
+struct Counters {
+    hits: AtomicUsize,
+    computed: AtomicUsize,
+    corrupt: AtomicUsize,
+    write_errors: AtomicUsize,
+}
+
+/// Extracts analysis windows for every clip of `ds`, in parallel, using the cache when given.
+///
+/// One bad audio file is reported in [`FeatureSet::failed`] and skipped, never fatal. Errors are
+/// only returned for an invalid `cfg`, an unusable cache folder or an impossible thread count.
+pub fn extract(
+    ds: &Dataset,
+    cfg: &FeatureConfig,
+    opts: &ExtractOptions,
+) -> Result<FeatureSet, DataError> {
+    // Validate the config once, up front, so per-thread construction cannot fail differently.
+    WindowExtractor::new(cfg)?;
+    let cache_dir = match &opts.cache_dir {
+        Some(dir) => {
+            let d = cache::config_dir(dir, cfg);
+            cache::prepare_config_dir(&d, cfg)
+                .map_err(|source| DataError::CacheDir { path: d.clone(), source })?;
+            Some(d)
+        }
+        None => None,
+    };
+    let bar = progress_bar(ds.clips.len() as u64, opts.progress);
+    let counters = Counters::default();
+    let job = Job {
+        ds,
+        cfg,
+        cache_dir: cache_dir.as_deref(),
+        counters: &counters,
+        bar: &bar,
+    };
+    let outcomes: Vec<Outcome> = match opts.threads {
+        Some(threads) => rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build()
+            .map_err(|e| DataError::ThreadPool {
+                threads,
+                reason: e.to_string(),
+            })?
+            .install(|| job.run()),
+        None => job.run(),
+    };
+    bar.finish_and_clear();
+    let mut clips = Vec::with_capacity(outcomes.len());
+    let mut failed = Vec::new();
+    for o in outcomes {
+        match o {
+            Outcome::Ok(c) => clips.push(c),
+            Outcome::Failed(f) => failed.push(f),
+        }
+    }
+    Ok(FeatureSet {
+        config: cfg.clone(),
+        clips,
+        failed,
+        stats: ExtractStats {
+            cache_hits: counters.hits.into_inner(),
+            computed: counters.computed.into_inner(),
+            cache_corrupt: counters.corrupt.into_inner(),
+            cache_write_errors: counters.write_errors.into_inner(),
+        },
+    })
+}
+
+fn progress_bar(len: u64, enabled: bool) -> ProgressBar {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("extracting features {bar:40} {pos}/{len} clips, eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+struct Job<'a> {
+    ds: &'a Dataset,
+    cfg: &'a FeatureConfig,
+    cache_dir: Option<&'a Path>,
+    counters: &'a Counters,
+    bar: &'a ProgressBar,
+}
+
+impl Job<'_> {
+    fn run(&self) -> Vec<Outcome> {
+        self.ds
+            .clips
+            .par_iter()
+            .enumerate()
+            .map_init(
+                // Checked in `extract`; `None` here would mean the config changed underfoot.
+                || WindowExtractor::new(self.cfg).ok(),
+                |extractor, (i, clip)| {
+                    let out = self.one(extractor, i, clip);
+                    self.bar.inc(1);
+                    out
+                },
+            )
+            .collect()
+    }
+
+    fn one(&self, extractor: &mut Option<WindowExtractor>, i: usize, clip: &Clip) -> Outcome {
+        let (n_mels, frames) = (self.cfg.n_mels, self.cfg.window_frames);
+        let entry = self
+            .cache_dir
+            .and_then(|d| cache::entry_path(d, &self.ds.root, clip));
+        if let Some(entry) = &entry {
+            if let Ok(bytes) = std::fs::read(entry) {
+                match cache::decode(&bytes, n_mels, frames) {
+                    Some(windows) => {
+                        self.counters.hits.fetch_add(1, Ordering::Relaxed);
+                        return Outcome::Ok(ClipWindows { clip: i, windows });
+                    }
+                    None => {
+                        self.counters.corrupt.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        let fail = |error: String| {
+            Outcome::Failed(FailedClip {
+                clip: i,
+                path: clip.path.clone(),
+                error,
+            })
+        };
+        let Some(extractor) = extractor.as_mut() else {
+            return fail("feature extractor could not be built".into());
+        };
+        let offset = clip.start.unwrap_or(0.0);
+        let opts = LoadOptions {
+            sr: Some(self.cfg.sr),
+            mono: true,
+            offset,
+            duration: clip.end.map(|end| end - offset),
+        };
+        let audio = match hark_audio::load(&clip.path, &opts) {
+            Ok(a) => a,
+            Err(e) => return fail(e.to_string()),
+        };
+        self.counters.computed.fetch_add(1, Ordering::Relaxed);
+        let windows = keep_audible(extractor.windows(&audio.samples));
+        if windows.is_empty() {
+            return fail(format!(
+                "no analysis window ({} samples at {} Hz)",
+                audio.samples.len(),
+                self.cfg.sr
+            ));
+        }
+        if let Some(entry) = &entry {
+            let bytes = cache::encode(&windows, n_mels, frames);
+            if cache::write_atomic(entry, &bytes).is_err() {
+                self.counters.write_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Outcome::Ok(ClipWindows { clip: i, windows })
+    }
+}
+
+/// Keeps the non-silent windows; if all are silent, keeps the single loudest.
+pub fn keep_audible(windows: Vec<Window>) -> Vec<Window> {
+    if windows.iter().any(|w| !w.silent) {
+        return windows.into_iter().filter(|w| !w.silent).collect();
+    }
+    windows
+        .into_iter()
+        .max_by(|a, b| a.energy_dbfs.total_cmp(&b.energy_dbfs))
+        .into_iter()
+        .collect()
+}

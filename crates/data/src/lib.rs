@@ -1,0 +1,48 @@
+//! hark-data: datasets on disk -> validated clip lists -> cached analysis windows.
+//!
+//! Flow: **datasets** -> audio -> features -> model -> train/eval -> predict/stream -> export. This
+//! crate sits at the start: it reads dataset metadata ([`open`]), checks it (reporting, not
+//! failing on, missing files and bad rows), and turns every clip into feature windows in parallel
+//! with an on-disk cache ([`extract`]).
+//!
+//! Formats (detected by [`open`], see [`formats`]): folder-per-class, CSV manifests
+//! (`path,label[,fold|split][,start,end]`, and folders holding `labels.csv`), ESC-50, UrbanSound8K,
+//! and Audacity label tracks.
+//!
+//! Skip policy (see [`Parsed::validate`]): missing files, unreadable rows, bad segments,
+//! duplicates and empty classes are collected in [`Dataset::problems`] with file and line, and
+//! skipped. Opening fails only when no clip, or fewer than two classes, are left. In extraction, a
+//! file that fails to decode goes to [`FeatureSet::failed`] and the rest is extracted.
+//!
+//! Caveat: [`Clip::start`]/[`Clip::end`] are seconds of the **source file**. UrbanSound8K's
+//! `start`/`end` columns refer to the original Freesound recording, so US8K clips are whole slice
+//! files.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! let ds = hark_data::open(Path::new("../shared/data/esc10"))?;
+//! for p in &ds.problems {
+//!     eprintln!("warning: {p}");
+//! }
+//! let opts = hark_data::ExtractOptions {
+//!     cache_dir: Some(ds.root.join(".hark-cache")),
+//!     progress: true,
+//!     threads: None,
+//! };
+//! let features = hark_data::extract(&ds, &Default::default(), &opts)?;
+//! println!("{} clips, {} windows", features.clips.len(), features.window_count());
+//! # Ok::<(), hark_data::DataError>(())
+//! ```
+
+pub mod cache;
+mod dataset;
+mod error;
+mod extract;
+pub mod formats;
+
+pub use dataset::{Clip, Dataset, DatasetFormat, Parsed, Split};
+pub use error::{DataError, Problem, ProblemKind, summarize};
+pub use extract::{
+    ClipWindows, ExtractOptions, ExtractStats, FailedClip, FeatureSet, extract, keep_audible,
+};
+pub use formats::{detect, open, parse};

@@ -1,0 +1,43 @@
+//! hark-eval: clip decisions, metrics and reports.
+//!
+//! Flow: audio -> features -> model -> **train/eval** -> predict/stream -> export.
+//!
+//! - [`decision`]: window probabilities (`n_windows x n_classes`) -> clip probabilities
+//!   ([`aggregate`]) -> label or "unknown" ([`decide`]).
+//! - [`threshold`]: exact precision/coverage sweep and threshold choice.
+//! - [`metrics`]: accuracy, balanced accuracy, per-class P/R/F1, confusion matrix.
+//! - [`cv`]: cross-validation mean +- std and pooled confusion matrix.
+//! - [`report`]: JSON, CSV, PNG and single-file HTML reports, written atomically.
+//!
+//! Pure Rust, no ML or audio dependencies.
+//!
+//! ```
+//! use hark_eval::{Aggregation, aggregate, decide, evaluate};
+//! // Two clips, three windows each, two classes ("dog", "rain"): n_windows x n_classes.
+//! let clips = [[0.9, 0.1, 0.6, 0.4, 0.7, 0.3], [0.5, 0.5, 0.45, 0.55, 0.5, 0.5]];
+//! let y_pred: Vec<Option<usize>> = clips
+//!     .iter()
+//!     .map(|w| decide(&aggregate(w, 2, Aggregation::Mean), Some(0.6)).label)
+//!     .collect();
+//! assert_eq!(y_pred, vec![Some(0), None]); // second clip: top 0.517 < 0.6 -> unknown
+//! let classes = vec!["dog".to_string(), "rain".to_string()];
+//! let m = evaluate(&classes, &[0, 1], &y_pred)?;
+//! assert_eq!((m.accuracy, m.coverage), (0.5, 0.5));
+//! # Ok::<(), hark_eval::EvalError>(())
+//! ```
+
+pub mod cv;
+pub mod decision;
+mod error;
+pub mod metrics;
+pub mod report;
+pub mod threshold;
+
+pub use cv::{CvSummary, FoldResult, MeanStd};
+pub use decision::{
+    Aggregation, Decision, DecisionConfig, aggregate, aggregate_into, argmax, decide,
+};
+pub use error::EvalError;
+pub use metrics::{ClassMetrics, ConfusionMatrix, Metrics, UNKNOWN_LABEL, evaluate};
+pub use report::{Report, ReportFiles};
+pub use threshold::{ThresholdPoint, pick_threshold, threshold_sweep, threshold_sweep_flat};

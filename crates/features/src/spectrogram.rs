@@ -1,0 +1,219 @@
+//! Spectrogram pictures (audio -> **features** -> PNG for people): a log-mel image with time
+//! (s) and frequency (Hz, on the mel scale) axes, a dB colour bar, a title and, optionally,
+//! the analysis windows drawn as brackets above the image. Drawn with plotters through
+//! `hark-plot` (bundled font and colour map, no system packages).
+
+use std::path::Path;
+
+use hark_plot::plotters::prelude::*;
+use ndarray::Array2;
+
+use crate::{FeatureConfig, FeatureError, hz_to_mel, mel_to_hz, window_starts};
+
+/// Picture options for [`render_spectrogram_png`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpectrogramOptions {
+    /// Title drawn above the picture.
+    pub title: String,
+    /// Draw the analysis windows (`cfg.window_frames`, `cfg.hop_frames()`) as brackets.
+    pub show_windows: bool,
+    /// Picture width in pixels (>= 300). Default 1000.
+    pub width: u32,
+    /// Picture height in pixels (>= 200). Default 500.
+    pub height: u32,
+}
+
+impl Default for SpectrogramOptions {
+    fn default() -> Self {
+        SpectrogramOptions { title: "log-mel spectrogram".into(), show_windows: false, width: 1000, height: 500 }
+    }
+}
+
+/// Most window bracket lanes drawn; more overlapping windows reuse lanes.
+const MAX_LANES: usize = 6;
+/// Candidate frequency ticks in Hz (those inside `fmin..=fmax` are used).
+const TICKS_HZ: [f64; 14] =
+    [0.0, 100.0, 250.0, 500.0, 1000.0, 1500.0, 2000.0, 3000.0, 4000.0, 6000.0, 8000.0, 11000.0, 16000.0, 22000.0];
+
+/// Render `logmel_db` (`(cfg.n_mels, n_frames)`, dB, e.g. [`crate::MatrixKind::LogMelDb`]) as a
+/// PNG at `path`. The file is written to a temporary name beside `path` and renamed.
+pub fn render_spectrogram_png(
+    path: impl AsRef<Path>,
+    logmel_db: &Array2<f32>,
+    cfg: &FeatureConfig,
+    opts: &SpectrogramOptions,
+) -> Result<(), FeatureError> {
+    let path = path.as_ref();
+    cfg.validate()?;
+    let (n_mels, n_frames) = logmel_db.dim();
+    if n_mels != cfg.n_mels || n_frames == 0 {
+        return Err(FeatureError::ShapeMismatch {
+            what: "spectrogram to draw",
+            expected: format!("{} x (>= 1 frames)", cfg.n_mels),
+            actual: format!("{n_mels} x {n_frames}"),
+        });
+    }
+    if opts.width < 300 || opts.height < 200 {
+        return Err(FeatureError::invalid(
+            "width/height",
+            format!("{}x{}", opts.width, opts.height),
+            "picture must be at least 300x200 pixels",
+        ));
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("png").to_string();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .suffix(&format!(".{ext}"))
+        .tempfile_in(dir)
+        .map_err(|source| FeatureError::Write { path: path.to_path_buf(), source })?;
+    draw(tmp.path(), logmel_db, cfg, opts).map_err(|reason| FeatureError::Draw { path: path.to_path_buf(), reason })?;
+    tmp.persist(path)
+        .map_err(|e| FeatureError::Write { path: path.to_path_buf(), source: e.error })?;
+    Ok(())
+}
+
+/// y axis in band units `0..n_mels` with fixed tick positions (nice Hz values on the mel scale).
+struct MelAxis {
+    top: f64,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for MelAxis {
+    type FormatOption = hark_plot::plotters::coord::ranged1d::DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let frac = value / self.top;
+        limit.0 + (frac * (limit.1 - limit.0) as f64).round() as i32
+    }
+
+    fn key_points<Hint: hark_plot::plotters::coord::ranged1d::KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        0.0..self.top
+    }
+}
+
+fn draw(path: &Path, db: &Array2<f32>, cfg: &FeatureConfig, opts: &SpectrogramOptions) -> Result<(), String> {
+    hark_plot::init();
+    let e = |err: &dyn std::fmt::Display| err.to_string();
+    let (n_mels, n_frames) = db.dim();
+    let finite = db.iter().copied().filter(|v| v.is_finite());
+    let vmax = finite.clone().fold(f32::NEG_INFINITY, f32::max);
+    let vmin = finite.fold(f32::INFINITY, f32::min);
+    let (vmin, vmax) = if vmin.is_finite() && vmax > vmin { (vmin as f64, vmax as f64) } else { (-80.0, 0.0) };
+    let seconds_per_frame = cfg.hop_length as f64 / cfg.sr as f64;
+    let duration = n_frames as f64 * seconds_per_frame;
+
+    // y axis in band units: band i covers [i, i + 1); mel is linear in it.
+    let mel_lo = hz_to_mel(cfg.fmin as f64, cfg.mel_scale);
+    let mel_hi = hz_to_mel(cfg.fmax_hz() as f64, cfg.mel_scale);
+    let mel_step = (mel_hi - mel_lo) / (n_mels + 1) as f64;
+    let band_of_hz = |hz: f64| (hz_to_mel(hz, cfg.mel_scale) - mel_lo) / mel_step - 0.5;
+    let hz_of_band = |u: f64| mel_to_hz(mel_lo + (u + 0.5) * mel_step, cfg.mel_scale);
+    let ticks: Vec<f64> = TICKS_HZ
+        .iter()
+        .map(|&hz| band_of_hz(hz))
+        .filter(|&u| (0.0..=n_mels as f64).contains(&u))
+        .collect();
+
+    let root = BitMapBackend::new(path, (opts.width, opts.height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(&x))?;
+    let root = root
+        .titled(&opts.title, (hark_plot::FONT, 20).into_font())
+        .map_err(|x| e(&x))?;
+    let bar_width = 90;
+    let (main, bar) = root.split_horizontally(opts.width - bar_width);
+    let top = if opts.show_windows { 8 + 8 * MAX_LANES as u32 } else { 8 };
+    let mut chart = ChartBuilder::on(&main)
+        .margin_top(top)
+        .margin_left(8)
+        .margin_right(8)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..duration, MelAxis { top: n_mels as f64, ticks })
+        .map_err(|x| e(&x))?;
+    let hz_label = |u: &f64| {
+        let hz = hz_of_band(*u);
+        if hz >= 1000.0 { format!("{:.1} kHz", hz / 1000.0) } else { format!("{hz:.0} Hz") }
+    };
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("time (s)")
+        .y_desc("frequency (mel scale)")
+        .y_label_formatter(&hz_label)
+        .label_style((hark_plot::FONT, 13))
+        .axis_desc_style((hark_plot::FONT, 14))
+        .draw()
+        .map_err(|x| e(&x))?;
+
+    // Paint the image pixel by pixel: cost is the picture size, not the clip length.
+    let area = chart.plotting_area();
+    let (xr, yr) = area.get_pixel_range();
+    let (w_px, h_px) = ((xr.end - xr.start).max(1), (yr.end - yr.start).max(1));
+    for py in 0..h_px {
+        let band = ((h_px - 1 - py) as f64 / h_px as f64 * n_mels as f64) as usize;
+        let band = band.min(n_mels - 1);
+        for px in 0..w_px {
+            let t = ((px as f64 / w_px as f64) * n_frames as f64) as usize;
+            let v = db[[band, t.min(n_frames - 1)]] as f64;
+            let c = hark_plot::colormap((v - vmin) / (vmax - vmin));
+            root.draw_pixel((xr.start + px, yr.start + py - root.get_base_pixel().1), &c)
+                .map_err(|x| e(&x))?;
+        }
+    }
+
+    if opts.show_windows {
+        let starts = {
+            let s = window_starts(n_frames, cfg);
+            if s.is_empty() { vec![0] } else { s }
+        };
+        let lanes = cfg.window_frames.div_ceil(cfg.hop_frames()).clamp(1, MAX_LANES);
+        let base = root.get_base_pixel();
+        for (k, &s) in starts.iter().enumerate() {
+            let x0 = xr.start + ((s as f64 / n_frames as f64) * w_px as f64) as i32 - base.0;
+            let x1 = xr.start + (((s + cfg.window_frames) as f64 / n_frames as f64).min(1.0) * w_px as f64) as i32 - base.0 - 1;
+            let y = yr.start - base.1 - 4 - 8 * (k % lanes) as i32;
+            let color = if k % 2 == 0 { RGBColor(200, 40, 40) } else { RGBColor(40, 40, 200) };
+            let style = color.stroke_width(2);
+            root.draw(&PathElement::new(vec![(x0, y + 4), (x0, y), (x1, y), (x1, y + 4)], style))
+                .map_err(|x| e(&x))?;
+        }
+    }
+
+    // Colour bar with dB labels.
+    let mut bar_chart = ChartBuilder::on(&bar)
+        .margin_top(top)
+        .margin_right(40)
+        .margin_left(8)
+        .x_label_area_size(40)
+        .y_label_area_size(0)
+        .right_y_label_area_size(40)
+        .build_cartesian_2d(0.0..1.0, vmin..vmax)
+        .map_err(|x| e(&x))?
+        .set_secondary_coord(0.0..1.0, vmin..vmax);
+    bar_chart
+        .configure_secondary_axes()
+        .y_desc("dB")
+        .y_label_formatter(&|v: &f64| format!("{v:.0}"))
+        .label_style((hark_plot::FONT, 13))
+        .axis_desc_style((hark_plot::FONT, 14))
+        .draw()
+        .map_err(|x| e(&x))?;
+    let steps = 128;
+    bar_chart
+        .draw_series((0..steps).map(|i| {
+            let a = vmin + (vmax - vmin) * i as f64 / steps as f64;
+            let b = vmin + (vmax - vmin) * (i + 1) as f64 / steps as f64;
+            Rectangle::new([(0.0, a), (1.0, b)], hark_plot::colormap(i as f64 / (steps - 1) as f64).filled())
+        }))
+        .map_err(|x| e(&x))?;
+    root.present().map_err(|x| e(&x))?;
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Errors of the training and prediction stage.
+
+use std::path::PathBuf;
+
+/// What went wrong while training, saving, loading or predicting. Each variant names the
+/// file or value involved and says what to change.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// A setting is out of range (fix the named setting).
+    #[error("invalid training setting `{name}`: {reason}")]
+    BadSetting {
+        /// Setting name.
+        name: &'static str,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
+    /// The training data cannot be used as given (empty, labels out of range, ...).
+    #[error("invalid training data: {0}")]
+    BadData(String),
+    /// The model settings do not fit the input shape or class count.
+    #[error("model cannot be built: {0}")]
+    Model(#[from] hark_model::ModelError),
+    /// Window data of the wrong size for the model: the features do not match the model.
+    #[error("input windows do not match the model: expected {expected} values ({what}), got {actual}; extract features with the model's own FeatureConfig")]
+    InputShape {
+        /// Human description of the expected layout.
+        what: String,
+        /// Expected number of values.
+        expected: usize,
+        /// Number of values given.
+        actual: usize,
+    },
+    /// The file is not a hark model (wrong format, truncated or corrupt).
+    #[error("{path}: not a hark model file: {reason}")]
+    NotAModel {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The model file was written by a newer hark; upgrade hark to read it.
+    #[error("{path}: model format version {found} is newer than this hark supports ({supported}); upgrade hark")]
+    NewerFormat {
+        /// The file.
+        path: PathBuf,
+        /// Version in the file.
+        found: u32,
+        /// Newest version this build reads.
+        supported: u32,
+    },
+    /// Stored weights do not fit the stored architecture (file corrupt or edited).
+    #[error("weights do not match the architecture: tensor `{name}`: expected shape {expected:?}, found {actual:?}")]
+    WeightMismatch {
+        /// Tensor name (module path).
+        name: String,
+        /// Shape the architecture needs (empty when the tensor is unexpected).
+        expected: Vec<usize>,
+        /// Shape found (empty when the tensor is missing).
+        actual: Vec<usize>,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Drawing a picture failed.
+    #[error("{path}: could not draw: {reason}")]
+    Plot {
+        /// The picture file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl TrainError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        TrainError::Io { path: path.into(), source }
+    }
+
+    pub(crate) fn setting(name: &'static str, reason: impl Into<String>) -> Self {
+        TrainError::BadSetting { name, reason: reason.into() }
+    }
+}
