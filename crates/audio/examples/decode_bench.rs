@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+/// Per-file outcome: (index in the file list, frames and sample rate or an error message).
+type Outcome = (usize, Result<(usize, u32), String>);
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut threads = 1usize;
     let mut repeat = 1usize;
@@ -22,7 +25,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--print-durations" => print_durations = true,
             "--list" => {
                 let list = std::fs::read_to_string(args.next().ok_or("--list needs a file")?)?;
-                files.extend(list.lines().filter(|l| !l.trim().is_empty()).map(PathBuf::from));
+                files.extend(
+                    list.lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .map(PathBuf::from),
+                );
             }
             _ => files.push(PathBuf::from(a)),
         }
@@ -36,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..repeat.max(1) {
         let next = AtomicUsize::new(0);
         let t0 = Instant::now();
-        let results: Vec<Vec<(usize, Result<(usize, u32), String>)>> = std::thread::scope(|s| {
+        let results: Vec<Vec<Outcome>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     s.spawn(|| {
@@ -53,7 +60,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
         });
         let wall = t0.elapsed().as_secs_f64();
         best_wall = best_wall.min(wall);

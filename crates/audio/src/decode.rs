@@ -6,10 +6,10 @@ use std::fs::File;
 use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::codecs::audio::well_known::{
     CODEC_ID_ADPCM_IMA_QT, CODEC_ID_ADPCM_IMA_WAV, CODEC_ID_ADPCM_MS, CODEC_ID_ALAC, CODEC_ID_FLAC,
 };
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
@@ -64,10 +64,14 @@ struct Opened {
 fn open(path: &Path) -> Result<Opened, AudioError> {
     let mut file = File::open(path).map_err(|e| AudioError::from_io(path, e))?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(AudioError::Io { path: path.to_path_buf(), source: std::io::Error::other("is a directory") });
+        return Err(AudioError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("is a directory"),
+        });
     }
     let head = crate::sniff::check_head(path, &mut file)?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| AudioError::from_io(path, e))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| AudioError::from_io(path, e))?;
 
     let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
     let mut hint = Hint::new();
@@ -75,31 +79,57 @@ fn open(path: &Path) -> Result<Opened, AudioError> {
         hint.with_extension(ext);
     }
     let reader = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
         .map_err(|e| match e {
             SymError::Unsupported(_) => match crate::sniff::unsupported_in_file(path) {
-                Some(what) => AudioError::Unsupported { path: path.to_path_buf(), what: what.to_string() },
-                None => AudioError::UnrecognizedFormat { path: path.to_path_buf(), hint: crate::sniff::describe(&head) },
+                Some(what) => AudioError::Unsupported {
+                    path: path.to_path_buf(),
+                    what: what.to_string(),
+                },
+                None => AudioError::UnrecognizedFormat {
+                    path: path.to_path_buf(),
+                    hint: crate::sniff::describe(&head),
+                },
             },
             other => map_sym(path, other),
         })?;
 
     let Some(track) = reader.default_track(TrackType::Audio) else {
         if let Some(what) = crate::sniff::unsupported_in_file(path) {
-            return Err(AudioError::Unsupported { path: path.to_path_buf(), what: what.to_string() });
+            return Err(AudioError::Unsupported {
+                path: path.to_path_buf(),
+                what: what.to_string(),
+            });
         }
-        return Err(AudioError::NoAudioTrack { path: path.to_path_buf() });
+        return Err(AudioError::NoAudioTrack {
+            path: path.to_path_buf(),
+        });
     };
     let Some(params) = track.codec_params.as_ref().and_then(|p| p.audio()).cloned() else {
-        return Err(AudioError::NoAudioTrack { path: path.to_path_buf() });
+        return Err(AudioError::NoAudioTrack {
+            path: path.to_path_buf(),
+        });
     };
     let sample_rate = params.sample_rate.unwrap_or(0);
     if sample_rate == 0 {
-        return Err(AudioError::InvalidHeader { path: path.to_path_buf(), field: "sample_rate", value: 0 });
+        return Err(AudioError::InvalidHeader {
+            path: path.to_path_buf(),
+            field: "sample_rate",
+            value: 0,
+        });
     }
     let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
     if channels == 0 {
-        return Err(AudioError::InvalidHeader { path: path.to_path_buf(), field: "channels", value: 0 });
+        return Err(AudioError::InvalidHeader {
+            path: path.to_path_buf(),
+            field: "channels",
+            value: 0,
+        });
     }
     Ok(Opened {
         track_id: track.id,
@@ -117,18 +147,35 @@ fn map_sym(path: &Path, e: SymError) -> AudioError {
     let path = path.to_path_buf();
     match e {
         SymError::IoError(source) if source.kind() == std::io::ErrorKind::UnexpectedEof => {
-            AudioError::Corrupt { path, reason: "the file ends in the middle of a header or packet".into() }
+            AudioError::Corrupt {
+                path,
+                reason: "the file ends in the middle of a header or packet".into(),
+            }
         }
         SymError::IoError(source) => AudioError::Io { path, source },
-        SymError::Unsupported(what) => AudioError::Unsupported { path, what: format!("a feature of this file ({what})") },
-        SymError::DecodeError(reason) => AudioError::Corrupt { path, reason: reason.to_string() },
-        SymError::LimitError(reason) => AudioError::Corrupt { path, reason: format!("a size limit was exceeded ({reason})") },
-        other => AudioError::Corrupt { path, reason: other.to_string() },
+        SymError::Unsupported(what) => AudioError::Unsupported {
+            path,
+            what: format!("a feature of this file ({what})"),
+        },
+        SymError::DecodeError(reason) => AudioError::Corrupt {
+            path,
+            reason: reason.to_string(),
+        },
+        SymError::LimitError(reason) => AudioError::Corrupt {
+            path,
+            reason: format!("a size limit was exceeded ({reason})"),
+        },
+        other => AudioError::Corrupt {
+            path,
+            reason: other.to_string(),
+        },
     }
 }
 
 fn codec_name(params: &AudioCodecParameters) -> Option<&'static str> {
-    symphonia::default::get_codecs().get_audio_decoder(params.codec).map(|r| r.codec.info.long_name)
+    symphonia::default::get_codecs()
+        .get_audio_decoder(params.codec)
+        .map(|r| r.codec.info.long_name)
 }
 
 fn make_decoder(path: &Path, o: &Opened) -> Result<Box<dyn AudioDecoder>, AudioError> {
@@ -139,7 +186,12 @@ fn make_decoder(path: &Path, o: &Opened) -> Result<Box<dyn AudioDecoder>, AudioE
                 path: path.to_path_buf(),
                 what: crate::sniff::unsupported_in_file(path)
                     .map(str::to_string)
-                    .unwrap_or_else(|| format!("the audio codec of this file (symphonia codec id {:?})", o.params.codec)),
+                    .unwrap_or_else(|| {
+                        format!(
+                            "the audio codec of this file (symphonia codec id {:?})",
+                            o.params.codec
+                        )
+                    }),
             },
             other => map_sym(path, other),
         })
@@ -165,14 +217,26 @@ fn is_lossless(params: &AudioCodecParameters) -> bool {
 ///
 /// Errors as [`load`] (except decoding errors, which only `load` can find).
 pub fn probe(path: &Path) -> Result<AudioInfo, AudioError> {
+    guard(path, || probe_inner(path))
+}
+
+fn probe_inner(path: &Path) -> Result<AudioInfo, AudioError> {
     let o = open(path)?;
     let codec = match codec_name(&o.params) {
         Some(name) => name.to_string(),
         None => {
             let what = crate::sniff::unsupported_in_file(path)
                 .map(str::to_string)
-                .unwrap_or_else(|| format!("the audio codec of this file (symphonia codec id {:?})", o.params.codec));
-            return Err(AudioError::Unsupported { path: path.to_path_buf(), what });
+                .unwrap_or_else(|| {
+                    format!(
+                        "the audio codec of this file (symphonia codec id {:?})",
+                        o.params.codec
+                    )
+                });
+            return Err(AudioError::Unsupported {
+                path: path.to_path_buf(),
+                what,
+            });
         }
     };
     let frames = o.declared_frames;
@@ -182,7 +246,7 @@ pub fn probe(path: &Path) -> Result<AudioInfo, AudioError> {
         codec,
         sample_rate: o.sample_rate,
         channels: o.channels,
-        bits_per_sample: o.params.bits_per_sample,
+        bits_per_sample: o.params.bits_per_sample.filter(|&b| b > 0),
         frames,
         duration: frames.map(|f| f as f64 / f64::from(o.sample_rate)),
     })
@@ -190,7 +254,13 @@ pub fn probe(path: &Path) -> Result<AudioInfo, AudioError> {
 
 /// Load a file as mono at `sr` Hz (`None` = native rate). Shorthand for [`load`].
 pub fn load_mono(path: &Path, sr: Option<u32>) -> Result<Audio, AudioError> {
-    load(path, &LoadOptions { sr, ..LoadOptions::default() })
+    load(
+        path,
+        &LoadOptions {
+            sr,
+            ..LoadOptions::default()
+        },
+    )
 }
 
 /// Decode `path` like `librosa.load(path, sr, mono, offset, duration)`.
@@ -207,13 +277,30 @@ pub fn load_mono(path: &Path, sr: Option<u32>) -> Result<Audio, AudioError> {
 /// [`AudioError::OffsetBeyondEnd`], [`AudioError::InvalidParameter`].
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
     opts.validate()?;
+    guard(path, || load_inner(path, opts))
+}
+
+/// Run `f`, turning a panic inside a decoder (a bug in symphonia on some damaged file) into
+/// [`AudioError::Corrupt`] so that one bad file cannot take down a batch job.
+fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T, AudioError>) -> Result<T, AudioError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(AudioError::Corrupt {
+            path: path.to_path_buf(),
+            reason: "the decoder crashed on this file (a symphonia bug worth reporting)".into(),
+        })
+    })
+}
+
+fn load_inner(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
     let mut o = open(path)?;
     let mut decoder = make_decoder(path, &o)?;
     let sr = o.sample_rate;
     let channels = o.channels;
 
     let start = (opts.offset * f64::from(sr)).round() as u64;
-    let end = opts.duration.map(|d| start.saturating_add((d * f64::from(sr)).round() as u64));
+    let end = opts
+        .duration
+        .map(|d| start.saturating_add((d * f64::from(sr)).round() as u64));
     if let Some(total) = o.declared_frames
         && start > 0
         && start >= total
@@ -229,10 +316,17 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
     // comes from packet timestamps; otherwise it counts decoded frames.
     let mut seeked = false;
     if start > 0 {
-        let preroll = if is_lossless(&o.params) { 0 } else { LOSSY_PREROLL_FRAMES };
+        let preroll = if is_lossless(&o.params) {
+            0
+        } else {
+            LOSSY_PREROLL_FRAMES
+        };
         let target = frames_to_ts(start.saturating_sub(preroll), sr, o.time_base);
         if target.get() > 0 {
-            let to = SeekTo::Timestamp { ts: target, track_id: o.track_id };
+            let to = SeekTo::Timestamp {
+                ts: target,
+                track_id: o.track_id,
+            };
             if o.reader.seek(SeekMode::Accurate, to).is_ok() {
                 decoder.reset();
                 seeked = true;
@@ -246,7 +340,11 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
         (None, None) => 0,
     };
     let out_channels = if opts.mono { 1 } else { channels };
-    let mut out: Vec<f32> = Vec::with_capacity(wanted.saturating_mul(out_channels as u64).min(MAX_PREALLOC_SAMPLES) as usize);
+    let mut out: Vec<f32> = Vec::with_capacity(
+        wanted
+            .saturating_mul(out_channels as u64)
+            .min(MAX_PREALLOC_SAMPLES) as usize,
+    );
     let mut scratch: Vec<f32> = Vec::new();
     let mut pos: u64 = 0;
     let mut decoded_total: u64 = 0;
@@ -286,22 +384,25 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
         if hi > lo {
             let a = (lo - pos) as usize;
             let b = (hi - pos) as usize;
-            scratch.resize((b - a) * channels, 0.0);
-            buf.slice(a..b).copy_to_slice_interleaved(&mut scratch[..]);
-            if let Some(i) = scratch.iter().position(|x| !x.is_finite()) {
+            // Interleaved samples of this packet's wanted frames go straight to the output when
+            // no downmix is needed, else through the reused scratch buffer.
+            let direct = !opts.mono || channels == 1;
+            let dst = if direct { &mut out } else { &mut scratch };
+            let base = if direct { dst.len() } else { 0 };
+            dst.resize(base + (b - a) * channels, 0.0);
+            buf.slice(a..b).copy_to_slice_interleaved(&mut dst[base..]);
+            if let Some(i) = dst[base..].iter().position(|x| !x.is_finite()) {
                 let index = lo * channels as u64 + i as u64;
                 return Err(AudioError::NonFinite {
                     path: path.to_path_buf(),
                     index,
                     frame: index / channels as u64,
                     channel: (index % channels as u64) as usize,
-                    value: scratch[i],
+                    value: dst[base + i],
                 });
             }
-            if opts.mono {
+            if !direct {
                 downmix_into(&scratch, channels, &mut out);
-            } else {
-                out.extend_from_slice(&scratch);
             }
         }
         pos += n;
@@ -319,7 +420,11 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
         && end.is_none_or(|e| e > decoded_total)
         && decoded_total < declared
     {
-        return Err(AudioError::Truncated { path: path.to_path_buf(), declared_frames: declared, decoded_frames: decoded_total });
+        return Err(AudioError::Truncated {
+            path: path.to_path_buf(),
+            declared_frames: declared,
+            decoded_frames: decoded_total,
+        });
     }
     if out.is_empty() {
         if start > 0 {
@@ -329,10 +434,16 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
                 duration: pos as f64 / f64::from(sr),
             });
         }
-        return Err(AudioError::Empty { path: path.to_path_buf() });
+        return Err(AudioError::Empty {
+            path: path.to_path_buf(),
+        });
     }
 
-    let audio = Audio { samples: out, sample_rate: sr, channels: out_channels };
+    let audio = Audio {
+        samples: out,
+        sample_rate: sr,
+        channels: out_channels,
+    };
     match opts.sr {
         Some(target) if target != sr => resample_audio(&audio, target),
         _ => Ok(audio),
@@ -343,11 +454,21 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
 fn resample_audio(audio: &Audio, target: u32) -> Result<Audio, AudioError> {
     if audio.channels == 1 {
         let samples = resample(&audio.samples, audio.sample_rate, target)?;
-        return Ok(Audio { samples, sample_rate: target, channels: 1 });
+        return Ok(Audio {
+            samples,
+            sample_rate: target,
+            channels: 1,
+        });
     }
     let mut planes = Vec::with_capacity(audio.channels);
     for c in 0..audio.channels {
-        let plane: Vec<f32> = audio.samples.iter().skip(c).step_by(audio.channels).copied().collect();
+        let plane: Vec<f32> = audio
+            .samples
+            .iter()
+            .skip(c)
+            .step_by(audio.channels)
+            .copied()
+            .collect();
         planes.push(resample(&plane, audio.sample_rate, target)?);
     }
     let frames = planes.first().map_or(0, Vec::len);
@@ -355,7 +476,11 @@ fn resample_audio(audio: &Audio, target: u32) -> Result<Audio, AudioError> {
     for i in 0..frames {
         samples.extend(planes.iter().map(|p| p[i]));
     }
-    Ok(Audio { samples, sample_rate: target, channels: audio.channels })
+    Ok(Audio {
+        samples,
+        sample_rate: target,
+        channels: audio.channels,
+    })
 }
 
 /// Frame index -> track timestamp.
@@ -363,7 +488,8 @@ fn frames_to_ts(frames: u64, sr: u32, tb: Option<TimeBase>) -> Timestamp {
     match tb {
         Some(tb) if !(tb.numer.get() == 1 && tb.denom.get() == sr) => {
             // ts = frames / sr / (numer / denom)
-            let ts = u128::from(frames) * u128::from(tb.denom.get()) / (u128::from(sr) * u128::from(tb.numer.get()));
+            let ts = u128::from(frames) * u128::from(tb.denom.get())
+                / (u128::from(sr) * u128::from(tb.numer.get()));
             Timestamp::new(i64::try_from(ts).unwrap_or(i64::MAX))
         }
         _ => Timestamp::new(i64::try_from(frames).unwrap_or(i64::MAX)),
@@ -375,7 +501,8 @@ fn ts_to_frames(ts: Timestamp, sr: u32, tb: Option<TimeBase>) -> u64 {
     let ts = u64::try_from(ts.get()).unwrap_or(0);
     match tb {
         Some(tb) if !(tb.numer.get() == 1 && tb.denom.get() == sr) => {
-            let f = u128::from(ts) * u128::from(sr) * u128::from(tb.numer.get()) / u128::from(tb.denom.get());
+            let f = u128::from(ts) * u128::from(sr) * u128::from(tb.numer.get())
+                / u128::from(tb.denom.get());
             u64::try_from(f).unwrap_or(u64::MAX)
         }
         _ => ts,

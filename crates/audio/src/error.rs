@@ -20,7 +20,9 @@ pub enum AudioError {
         path: PathBuf,
     },
     /// The file exists but could not be read (permissions, a directory, a disk error).
-    #[error("could not read audio file {path}: {source}; check permissions and that it is a regular file")]
+    #[error(
+        "could not read audio file {path}: {source}; check permissions and that it is a regular file"
+    )]
     Io {
         /// The file being read.
         path: PathBuf,
@@ -59,7 +61,9 @@ pub enum AudioError {
         path: PathBuf,
     },
     /// A header field has an impossible value (zero channels, 0 Hz sample rate, ...).
-    #[error("{path}: header field `{field}` is {value}, which is impossible; the file is damaged, re-export it")]
+    #[error(
+        "{path}: header field `{field}` is {value}, which is impossible; the file is damaged, re-export it"
+    )]
     InvalidHeader {
         /// The file.
         path: PathBuf,
@@ -125,7 +129,9 @@ pub enum AudioError {
         reason: String,
     },
     /// The requested offset lies at or after the end of the file.
-    #[error("{path}: offset {offset} s is at or beyond the end of the audio ({duration} s); use a smaller offset")]
+    #[error(
+        "{path}: offset {offset} s is at or beyond the end of the audio ({duration} s); use a smaller offset"
+    )]
     OffsetBeyondEnd {
         /// The file.
         path: PathBuf,
@@ -140,14 +146,23 @@ impl AudioError {
     /// Map an `std::io::Error` from opening/reading `path`.
     pub(crate) fn from_io(path: &std::path::Path, source: std::io::Error) -> Self {
         if source.kind() == std::io::ErrorKind::NotFound {
-            AudioError::NotFound { path: path.to_path_buf() }
+            AudioError::NotFound {
+                path: path.to_path_buf(),
+            }
         } else {
-            AudioError::Io { path: path.to_path_buf(), source }
+            AudioError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
         }
     }
 
     /// Shorthand for [`AudioError::InvalidParameter`].
     pub(crate) fn param(name: &'static str, value: impl ToString, reason: &'static str) -> Self {
-        AudioError::InvalidParameter { name, value: value.to_string(), reason }
+        AudioError::InvalidParameter {
+            name,
+            value: value.to_string(),
+            reason,
+        }
     }
 }

@@ -20,8 +20,8 @@
 //! | FLAC (native) | FLAC | bit-exact |
 //! | Ogg | Vorbis, FLAC | Opus is **not** supported by symphonia |
 //! | MP3 / MP2 / MP1 (raw) | MPEG-1/2 Layer I-III | |
-//! | CAF | PCM, Apple IMA4 ADPCM (`ima4`), ALAC, ... | e.g. iOS voice memos |
-//! | MP4 / M4A / 3GP (ISO BMFF) | AAC-LC, ALAC, MP3, FLAC | AMR-NB/AMR-WB (`samr`/`sawb`, typical `.3gp` recordings) are **not** supported: [`AudioError::Unsupported`] says so |
+//! | CAF | PCM, A-law/mu-law, Apple IMA4 ADPCM (`ima4`), AAC-LC, ALAC, FLAC, MP1-3 | iOS recordings (IMA4 verified on a real file); Opus is **not** supported |
+//! | MP4 / M4A / 3GP (ISO BMFF) | AAC-LC, ALAC, MP3, FLAC, PCM | AMR-NB/AMR-WB (`samr`/`sawb`, typical `.3gp` recordings) are **not** supported: [`AudioError::Unsupported`] says so |
 //! | MKV / WebM | the codecs above | Opus is **not** supported |
 //!
 //! Integer PCM is scaled by `1 / 2^(bits-1)` (int16 `x` -> `x / 32768`), as libsndfile and

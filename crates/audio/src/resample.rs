@@ -9,7 +9,8 @@ use std::cell::RefCell;
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{
-    Async, FixedAsync, Indexing, Resampler as _, SincInterpolationParameters, SincInterpolationType, WindowFunction,
+    Async, FixedAsync, Indexing, Resampler as _, SincInterpolationParameters,
+    SincInterpolationType, WindowFunction,
 };
 
 use crate::AudioError;
@@ -49,7 +50,10 @@ pub struct Resampler {
 
 impl std::fmt::Debug for Resampler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Resampler").field("from", &self.from).field("to", &self.to).finish_non_exhaustive()
+        f.debug_struct("Resampler")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish_non_exhaustive()
     }
 }
 
@@ -57,10 +61,18 @@ impl Resampler {
     /// Plan a resampler from `from` Hz to `to` Hz (both > 0).
     pub fn new(from: u32, to: u32) -> Result<Self, AudioError> {
         if from == 0 {
-            return Err(AudioError::param("from", from, "the input sample rate must be > 0 Hz"));
+            return Err(AudioError::param(
+                "from",
+                from,
+                "the input sample rate must be > 0 Hz",
+            ));
         }
         if to == 0 {
-            return Err(AudioError::param("to", to, "the output sample rate must be > 0 Hz"));
+            return Err(AudioError::param(
+                "to",
+                to,
+                "the output sample rate must be > 0 Hz",
+            ));
         }
         let params = SincInterpolationParameters {
             sinc_len: SINC_LEN,
@@ -71,7 +83,11 @@ impl Resampler {
         };
         let ratio = f64::from(to) / f64::from(from);
         let inner = Async::<f32>::new_sinc(ratio, 1.0, &params, CHUNK_FRAMES, 1, FixedAsync::Input)
-            .map_err(|e| AudioError::Resample { from, to, reason: e.to_string() })?;
+            .map_err(|e| AudioError::Resample {
+                from,
+                to,
+                reason: e.to_string(),
+            })?;
         let chunk_out = vec![0.0; inner.output_frames_max()];
         // Delay compensation. rubato's sinc resampler maps output frame j to input position
         // j / r - (N/2 - 1/r) with r = to/from = p/q (reduced) and N = SINC_LEN, i.e. a delay of
@@ -190,16 +206,26 @@ impl Resampler {
     }
 
     /// Process one chunk (`partial` = number of valid frames when shorter than a chunk).
-    fn run_chunk(&mut self, chunk: &[f32], partial: Option<usize>, out: &mut Vec<f32>) -> Result<(), AudioError> {
+    fn run_chunk(
+        &mut self,
+        chunk: &[f32],
+        partial: Option<usize>,
+        out: &mut Vec<f32>,
+    ) -> Result<(), AudioError> {
         let (from, to) = (self.from, self.to);
         let err = |reason: String| AudioError::Resample { from, to, reason };
         let frames_in = partial.map_or(chunk.len(), |_| chunk.len().max(1));
         let dummy = [0.0f32; 1];
         let data = if chunk.is_empty() { &dummy[..] } else { chunk };
-        let input = InterleavedSlice::new(data, 1, frames_in.min(data.len())).map_err(|e| err(e.to_string()))?;
+        let input = InterleavedSlice::new(data, 1, frames_in.min(data.len()))
+            .map_err(|e| err(e.to_string()))?;
         let cap = self.chunk_out.len();
-        let mut output = InterleavedSlice::new_mut(&mut self.chunk_out[..], 1, cap).map_err(|e| err(e.to_string()))?;
-        let indexing = Indexing { partial_len: partial, ..Indexing::default() };
+        let mut output = InterleavedSlice::new_mut(&mut self.chunk_out[..], 1, cap)
+            .map_err(|e| err(e.to_string()))?;
+        let indexing = Indexing {
+            partial_len: partial,
+            ..Indexing::default()
+        };
         let (_, n) = self
             .inner
             .process_into_buffer(&input, &mut output, Some(&indexing))
@@ -231,13 +257,25 @@ thread_local! {
 /// rates do not rebuild the filter.
 pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, AudioError> {
     if from == 0 {
-        return Err(AudioError::param("from", from, "the input sample rate must be > 0 Hz"));
+        return Err(AudioError::param(
+            "from",
+            from,
+            "the input sample rate must be > 0 Hz",
+        ));
     }
     if to == 0 {
-        return Err(AudioError::param("to", to, "the output sample rate must be > 0 Hz"));
+        return Err(AudioError::param(
+            "to",
+            to,
+            "the output sample rate must be > 0 Hz",
+        ));
     }
     if let Some(i) = samples.iter().position(|x| !x.is_finite()) {
-        return Err(AudioError::param("samples", format!("{} at index {i}", samples[i]), "must all be finite"));
+        return Err(AudioError::param(
+            "samples",
+            format!("{} at index {i}", samples[i]),
+            "must all be finite",
+        ));
     }
     if from == to {
         return Ok(samples.to_vec());
@@ -256,7 +294,8 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, AudioEr
         };
         let r = &mut plans[idx];
         r.reset();
-        let mut out = Vec::with_capacity(r.output_len(samples.len() as u64) as usize + CHUNK_FRAMES);
+        let mut out =
+            Vec::with_capacity(r.output_len(samples.len() as u64) as usize + CHUNK_FRAMES);
         r.push(samples, &mut out)?;
         r.finish(&mut out)?;
         Ok(out)
@@ -271,12 +310,21 @@ mod tests {
     const SINE_TOL: f32 = 1e-3;
 
     fn sine(freq: f64, sr: u32, n: usize) -> Vec<f32> {
-        (0..n).map(|i| (0.5 * (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(sr)).sin()) as f32).collect()
+        (0..n)
+            .map(|i| {
+                (0.5 * (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(sr)).sin()) as f32
+            })
+            .collect()
     }
 
     #[test]
     fn lengths_follow_librosa_fix() {
-        for (n, from, to) in [(44100usize, 22050, 16000), (1, 8000, 16000), (1000, 44100, 8000), (3, 48000, 44100)] {
+        for (n, from, to) in [
+            (44100usize, 22050, 16000),
+            (1, 8000, 16000),
+            (1000, 44100, 8000),
+            (3, 48000, 44100),
+        ] {
             let y = resample(&vec![0.1; n], from, to).expect("resample");
             let want = (n as u64 * u64::from(to)).div_ceil(u64::from(from)) as usize;
             assert_eq!(y.len(), want, "{n} {from}->{to}");
@@ -286,12 +334,22 @@ mod tests {
 
     #[test]
     fn sine_survives_resampling_in_time() {
-        for (from, to) in [(44100u32, 22050u32), (8000, 16000), (22050, 16000)] {
+        for (from, to) in [
+            (44100u32, 22050u32),
+            (8000, 16000),
+            (22050, 16000),
+            (44100, 16001),
+            (8000, 44100),
+        ] {
             let x = sine(440.0, from, from as usize);
             let y = resample(&x, from, to).expect("resample");
             let want = sine(440.0, to, y.len());
             let edge = (SINC_LEN as u32 * to / from) as usize + 8;
-            let err = y[edge..y.len() - edge].iter().zip(&want[edge..]).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            let err = y[edge..y.len() - edge]
+                .iter()
+                .zip(&want[edge..])
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
             assert!(err < SINE_TOL, "{from}->{to}: max err {err}");
         }
     }
@@ -311,7 +369,13 @@ mod tests {
 
     #[test]
     fn bad_rates_are_rejected() {
-        assert!(matches!(resample(&[0.0], 0, 16000), Err(AudioError::InvalidParameter { name: "from", .. })));
-        assert!(matches!(resample(&[0.0], 16000, 0), Err(AudioError::InvalidParameter { name: "to", .. })));
+        assert!(matches!(
+            resample(&[0.0], 0, 16000),
+            Err(AudioError::InvalidParameter { name: "from", .. })
+        ));
+        assert!(matches!(
+            resample(&[0.0], 16000, 0),
+            Err(AudioError::InvalidParameter { name: "to", .. })
+        ));
     }
 }

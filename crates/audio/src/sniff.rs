@@ -20,11 +20,16 @@ pub(crate) fn check_head(path: &Path, file: &mut std::fs::File) -> Result<Vec<u8
         .read_to_end(&mut head)
         .map_err(|e| AudioError::from_io(path, e))?;
     if head.is_empty() {
-        return Err(AudioError::Empty { path: path.to_path_buf() });
+        return Err(AudioError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     check_wav_fmt(path, &head)?;
     if let Some(what) = known_unsupported(&head) {
-        return Err(AudioError::Unsupported { path: path.to_path_buf(), what: what.to_string() });
+        return Err(AudioError::Unsupported {
+            path: path.to_path_buf(),
+            what: what.to_string(),
+        });
     }
     Ok(head)
 }
@@ -37,19 +42,33 @@ fn check_wav_fmt(path: &Path, head: &[u8]) -> Result<(), AudioError> {
     let mut pos = 12usize;
     while pos + 8 <= head.len() {
         let id = &head[pos..pos + 4];
-        let size = u32::from_le_bytes([head[pos + 4], head[pos + 5], head[pos + 6], head[pos + 7]]) as usize;
+        let size = u32::from_le_bytes([head[pos + 4], head[pos + 5], head[pos + 6], head[pos + 7]])
+            as usize;
         let body = pos + 8;
         if id == b"fmt " {
             if body + 8 > head.len() {
                 return Ok(()); // let symphonia report the short chunk
             }
             let channels = u16::from_le_bytes([head[body + 2], head[body + 3]]);
-            let rate = u32::from_le_bytes([head[body + 4], head[body + 5], head[body + 6], head[body + 7]]);
+            let rate = u32::from_le_bytes([
+                head[body + 4],
+                head[body + 5],
+                head[body + 6],
+                head[body + 7],
+            ]);
             if channels == 0 {
-                return Err(AudioError::InvalidHeader { path: path.to_path_buf(), field: "channels", value: 0 });
+                return Err(AudioError::InvalidHeader {
+                    path: path.to_path_buf(),
+                    field: "channels",
+                    value: 0,
+                });
             }
             if rate == 0 {
-                return Err(AudioError::InvalidHeader { path: path.to_path_buf(), field: "sample_rate", value: 0 });
+                return Err(AudioError::InvalidHeader {
+                    path: path.to_path_buf(),
+                    field: "sample_rate",
+                    value: 0,
+                });
             }
             return Ok(());
         }
@@ -68,7 +87,11 @@ fn known_unsupported(head: &[u8]) -> Option<&'static str> {
         return Some("AMR-NB speech codec (raw .amr file)");
     }
     if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        let container = if head[8..10] == *b"3g" { "a 3GP" } else { "an MP4" };
+        let container = if head[8..10] == *b"3g" {
+            "a 3GP"
+        } else {
+            "an MP4"
+        };
         if contains(head, b"sawb") {
             return Some(if container == "a 3GP" {
                 "AMR-WB speech codec in a 3GP container"
@@ -105,7 +128,9 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Describe unrecognised leading bytes for an error message.
 pub(crate) fn describe(head: &[u8]) -> String {
-    let text = head.iter().all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace() || b >= 0x80);
+    let text = head
+        .iter()
+        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace() || b >= 0x80);
     if text && std::str::from_utf8(head).is_ok() {
         "it looks like a text file".to_string()
     } else {
@@ -128,7 +153,10 @@ mod tests {
     fn amr_in_3gp_is_named() {
         let mut head = b"\0\0\0\x18ftyp3gp4\0\0\0\0".to_vec();
         head.extend_from_slice(b"....samr....");
-        assert_eq!(known_unsupported(&head), Some("AMR-NB speech codec in a 3GP container"));
+        assert_eq!(
+            known_unsupported(&head),
+            Some("AMR-NB speech codec in a 3GP container")
+        );
         assert_eq!(known_unsupported(b"RIFF\0\0\0\0WAVE"), None);
     }
 }

@@ -28,7 +28,12 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { sr: None, mono: true, offset: 0.0, duration: None }
+        LoadOptions {
+            sr: None,
+            mono: true,
+            offset: 0.0,
+            duration: None,
+        }
     }
 }
 
@@ -38,15 +43,27 @@ impl LoadOptions {
         if let Some(sr) = self.sr
             && sr == 0
         {
-            return Err(AudioError::param("sr", sr, "the target sample rate must be > 0 Hz"));
+            return Err(AudioError::param(
+                "sr",
+                sr,
+                "the target sample rate must be > 0 Hz",
+            ));
         }
         if !self.offset.is_finite() || self.offset < 0.0 {
-            return Err(AudioError::param("offset", self.offset, "must be a finite number of seconds >= 0"));
+            return Err(AudioError::param(
+                "offset",
+                self.offset,
+                "must be a finite number of seconds >= 0",
+            ));
         }
         if let Some(d) = self.duration
             && (!d.is_finite() || d <= 0.0)
         {
-            return Err(AudioError::param("duration", d, "must be a finite number of seconds > 0, or None"));
+            return Err(AudioError::param(
+                "duration",
+                d,
+                "must be a finite number of seconds > 0, or None",
+            ));
         }
         Ok(())
     }
@@ -83,7 +100,11 @@ impl Audio {
 
     /// A mono copy (mean of channels); a plain clone when already mono.
     pub fn to_mono(&self) -> Audio {
-        Audio { samples: downmix(&self.samples, self.channels), sample_rate: self.sample_rate, channels: 1 }
+        Audio {
+            samples: downmix(&self.samples, self.channels),
+            sample_rate: self.sample_rate,
+            channels: 1,
+        }
     }
 }
 
@@ -104,7 +125,11 @@ pub fn downmix_into(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
         2 => out.extend(interleaved.chunks_exact(2).map(|f| (f[0] + f[1]) * 0.5)),
         c => {
             let scale = 1.0 / c as f32;
-            out.extend(interleaved.chunks_exact(c).map(|f| f.iter().sum::<f32>() * scale));
+            out.extend(
+                interleaved
+                    .chunks_exact(c)
+                    .map(|f| f.iter().sum::<f32>() * scale),
+            );
         }
     }
 }
@@ -124,13 +149,28 @@ mod tests {
     #[test]
     fn options_are_validated() {
         let bad = [
-            LoadOptions { sr: Some(0), ..Default::default() },
-            LoadOptions { offset: -1.0, ..Default::default() },
-            LoadOptions { offset: f64::NAN, ..Default::default() },
-            LoadOptions { duration: Some(0.0), ..Default::default() },
+            LoadOptions {
+                sr: Some(0),
+                ..Default::default()
+            },
+            LoadOptions {
+                offset: -1.0,
+                ..Default::default()
+            },
+            LoadOptions {
+                offset: f64::NAN,
+                ..Default::default()
+            },
+            LoadOptions {
+                duration: Some(0.0),
+                ..Default::default()
+            },
         ];
         for o in bad {
-            assert!(matches!(o.validate(), Err(AudioError::InvalidParameter { .. })), "{o:?}");
+            assert!(
+                matches!(o.validate(), Err(AudioError::InvalidParameter { .. })),
+                "{o:?}"
+            );
         }
         assert!(LoadOptions::default().validate().is_ok());
     }

@@ -37,12 +37,16 @@ impl Wav<'_> {
             let mask: u32 = if self.channels == 2 { 0x3 } else { 0x4 };
             fmt.extend_from_slice(&mask.to_le_bytes());
             // KSDATAFORMAT_SUBTYPE_PCM {00000001-0000-0010-8000-00aa00389b71}
-            fmt.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71]);
+            fmt.extend_from_slice(&[
+                1, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xaa, 0, 0x38, 0x9b, 0x71,
+            ]);
         }
         let mut out = Vec::new();
         out.extend_from_slice(b"RIFF");
         let data_len = self.data_size.map_or(self.data.len(), |d| d as usize);
-        let riff_len = (4 + 8 + fmt.len() + self.extra.len() + 8).saturating_add(data_len).min(u32::MAX as usize);
+        let riff_len = (4 + 8 + fmt.len() + self.extra.len() + 8)
+            .saturating_add(data_len)
+            .min(u32::MAX as usize);
         out.extend_from_slice(&(riff_len as u32).to_le_bytes());
         out.extend_from_slice(b"WAVE");
         out.extend_from_slice(b"fmt ");
@@ -50,7 +54,12 @@ impl Wav<'_> {
         out.extend_from_slice(&fmt);
         out.extend_from_slice(self.extra);
         out.extend_from_slice(b"data");
-        out.extend_from_slice(&self.data_size.unwrap_or(self.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(
+            &self
+                .data_size
+                .unwrap_or(self.data.len() as u32)
+                .to_le_bytes(),
+        );
         out.extend_from_slice(self.data);
         out
     }
@@ -79,7 +88,12 @@ fn hound_int_wavs_round_trip_exactly() {
     for bits in [8u16, 16, 24, 32] {
         for channels in [1u16, 2] {
             let path = dir.path().join(format!("int{bits}_{channels}.wav"));
-            let spec = hound::WavSpec { channels, sample_rate: 16000, bits_per_sample: bits, sample_format: hound::SampleFormat::Int };
+            let spec = hound::WavSpec {
+                channels,
+                sample_rate: 16000,
+                bits_per_sample: bits,
+                sample_format: hound::SampleFormat::Int,
+            };
             let x = int_signal(u32::from(bits), 301 * usize::from(channels));
             let mut w = hound::WavWriter::create(&path, spec).expect("create");
             for &s in &x {
@@ -90,7 +104,14 @@ fn hound_int_wavs_round_trip_exactly() {
                 }
             }
             w.finalize().expect("finalize");
-            let a = load(&path, &LoadOptions { mono: false, ..Default::default() }).expect("load");
+            let a = load(
+                &path,
+                &LoadOptions {
+                    mono: false,
+                    ..Default::default()
+                },
+            )
+            .expect("load");
             assert_eq!((a.sample_rate, a.channels), (16000, usize::from(channels)));
             let scale = (1u64 << (bits - 1)) as f64;
             let want: Vec<f32> = x.iter().map(|&s| (f64::from(s) / scale) as f32).collect();
@@ -107,7 +128,12 @@ fn float_wavs_round_trip_exactly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let x: Vec<f32> = (0..500).map(|i| ((i as f32) * 0.01).sin() * 0.99).collect();
     let p32 = dir.path().join("f32.wav");
-    let spec = hound::WavSpec { channels: 1, sample_rate: 44100, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44100,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
     let mut w = hound::WavWriter::create(&p32, spec).expect("create");
     for &s in &x {
         w.write_sample(s).expect("write");
@@ -119,9 +145,21 @@ fn float_wavs_round_trip_exactly() {
     let x64: Vec<f64> = (0..500).map(|i| (i as f64 * 0.013).cos() * 0.75).collect();
     let data: Vec<u8> = x64.iter().flat_map(|v| v.to_le_bytes()).collect();
     let p64 = dir.path().join("f64.wav");
-    Wav { tag: FLOAT, channels: 1, rate: 44100, bits: 64, data: &data, extra: &[], data_size: None }.write(&p64);
+    Wav {
+        tag: FLOAT,
+        channels: 1,
+        rate: 44100,
+        bits: 64,
+        data: &data,
+        extra: &[],
+        data_size: None,
+    }
+    .write(&p64);
     let want: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
-    assert_eq!(load(&p64, &LoadOptions::default()).expect("f64").samples, want);
+    assert_eq!(
+        load(&p64, &LoadOptions::default()).expect("f64").samples,
+        want
+    );
 }
 
 fn pcm16(x: &[i16]) -> Vec<u8> {
@@ -143,13 +181,41 @@ fn list_chunk_before_data_and_extensible_header_decode() {
     extra.extend_from_slice(info);
     extra.extend_from_slice(b"fact\x04\0\0\0\x90\x01\0\0");
     let p = dir.path().join("list.wav");
-    Wav { tag: PCM, channels: 1, rate: 8000, bits: 16, data: &data, extra: &extra, data_size: None }.write(&p);
-    assert_eq!(load(&p, &LoadOptions::default()).expect("LIST wav").samples, want);
+    Wav {
+        tag: PCM,
+        channels: 1,
+        rate: 8000,
+        bits: 16,
+        data: &data,
+        extra: &extra,
+        data_size: None,
+    }
+    .write(&p);
+    assert_eq!(
+        load(&p, &LoadOptions::default()).expect("LIST wav").samples,
+        want
+    );
 
     // WAVE_FORMAT_EXTENSIBLE, stereo 16-bit.
     let p = dir.path().join("ext.wav");
-    Wav { tag: EXTENSIBLE, channels: 2, rate: 8000, bits: 16, data: &data, extra: &[], data_size: None }.write(&p);
-    let a = load(&p, &LoadOptions { mono: false, ..Default::default() }).expect("extensible wav");
+    Wav {
+        tag: EXTENSIBLE,
+        channels: 2,
+        rate: 8000,
+        bits: 16,
+        data: &data,
+        extra: &[],
+        data_size: None,
+    }
+    .write(&p);
+    let a = load(
+        &p,
+        &LoadOptions {
+            mono: false,
+            ..Default::default()
+        },
+    )
+    .expect("extensible wav");
     assert_eq!((a.channels, a.samples.clone()), (2, want.clone()));
     let m = load(&p, &LoadOptions::default()).expect("extensible mono");
     let mean: Vec<f32> = want.chunks(2).map(|f| (f[0] + f[1]) * 0.5).collect();
