@@ -5,8 +5,10 @@
 //! Layout: `<cache_dir>/<config key>/<clip key>.win`, where
 //! - `config key` = xxh3-128 of the [`FeatureConfig`] as JSON plus [`CACHE_VERSION`]; the folder
 //!   also holds `config.json` for humans;
-//! - `clip key` = xxh3-128 of the clip's path (relative to the dataset root when possible, so a
-//!   moved dataset keeps its cache), file size, modification time (ns) and segment `start`/`end`.
+//! - `clip key` = xxh3-128 of the clip's canonical absolute path, file size, modification time
+//!   (ns) and segment `start`/`end`. The absolute path keeps two datasets sharing one cache folder
+//!   apart even when their files have equal relative names, sizes and mtimes (e.g. unpacked from
+//!   archives); the price is that a moved dataset is extracted again.
 //!
 //! Adding or changing a file only adds entries; nothing is ever rewritten in place. Entries are
 //! written to a temporary file and renamed, so an interrupted run leaves either a whole entry or
@@ -39,20 +41,34 @@ pub fn config_dir(cache_dir: &Path, cfg: &FeatureConfig) -> PathBuf {
     cache_dir.join(format!("{key:032x}"))
 }
 
+/// A per-user default cache folder: `$HARK_CACHE_DIR`, else `$XDG_CACHE_HOME/hark`, else
+/// `$HOME/.cache/hark`; `None` when none of these is set. Callers may prefer
+/// `<dataset root>/.hark-cache` (hidden, so never mistaken for a class folder).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("HARK_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("hark")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("hark")))
+}
+
 /// Creates the config folder and its `config.json` (best effort for the JSON).
 pub(crate) fn prepare_config_dir(dir: &Path, cfg: &FeatureConfig) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json_path = dir.join("config.json");
-    if !json_path.exists() {
-        if let Ok(json) = serde_json::to_vec_pretty(cfg) {
-            let _ = write_atomic(&json_path, &json);
-        }
+    if !json_path.exists()
+        && let Ok(json) = serde_json::to_vec_pretty(cfg)
+    {
+        let _ = write_atomic(&json_path, &json);
     }
     Ok(())
 }
 
 /// The entry path for `clip`, or `None` when the file's metadata cannot be read (no caching then).
-pub(crate) fn entry_path(dir: &Path, root: &Path, clip: &Clip) -> Option<PathBuf> {
+pub(crate) fn entry_path(dir: &Path, clip: &Clip) -> Option<PathBuf> {
     let meta = std::fs::metadata(&clip.path).ok()?;
     let mtime = meta
         .modified()
@@ -60,10 +76,10 @@ pub(crate) fn entry_path(dir: &Path, root: &Path, clip: &Clip) -> Option<PathBuf
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    let rel = clip.path.strip_prefix(root).unwrap_or(&clip.path);
+    let abs = std::fs::canonicalize(&clip.path).unwrap_or_else(|_| clip.path.clone());
     let ident = format!(
         "{}\n{}\n{}\n{:?}\n{:?}",
-        rel.to_string_lossy(),
+        abs.to_string_lossy(),
         meta.len(),
         mtime,
         clip.start.map(f64::to_bits),
@@ -165,7 +181,9 @@ mod tests {
         (0..3)
             .map(|k| Window {
                 start_frame: k * 4,
-                values: (0..n_mels * frames).map(|i| i as f32 * 0.25 - k as f32).collect(),
+                values: (0..n_mels * frames)
+                    .map(|i| i as f32 * 0.25 - k as f32)
+                    .collect(),
                 silent: k == 2,
                 energy_dbfs: -20.0 - k as f32,
             })

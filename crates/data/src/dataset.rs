@@ -157,11 +157,17 @@ impl Parsed {
                 .entry(clip.path.clone())
                 .or_insert_with(|| clip.path.is_file());
             if !present {
-                problems.push(problem(clip.source_line, &clip.path, ProblemKind::MissingFile));
+                problems.push(problem(
+                    clip.source_line,
+                    &clip.path,
+                    ProblemKind::MissingFile,
+                ));
                 continue;
             }
+            // Canonical path, so `a.wav` and `./a.wav` are the same file.
+            let same_file = std::fs::canonicalize(&clip.path).unwrap_or_else(|_| clip.path.clone());
             let key = (
-                clip.path.clone(),
+                same_file,
                 clip.start.map(f64::to_bits),
                 clip.end.map(f64::to_bits),
             );
@@ -229,7 +235,9 @@ impl Parsed {
 impl Dataset {
     /// The model output index of `label`, if it is one of `classes`.
     pub fn label_index(&self, label: &str) -> Option<usize> {
-        self.classes.binary_search_by(|c| c.as_str().cmp(label)).ok()
+        self.classes
+            .binary_search_by(|c| c.as_str().cmp(label))
+            .ok()
     }
 
     /// The class index of every clip (same order as `clips`).

@@ -68,7 +68,9 @@ impl fmt::Display for Problem {
             .unwrap_or_default();
         match &self.kind {
             ProblemKind::MissingFile => write!(f, "missing audio file {path} (row skipped)"),
-            ProblemKind::UnreadableRow { reason } => write!(f, "unreadable row: {reason} (skipped)"),
+            ProblemKind::UnreadableRow { reason } => {
+                write!(f, "unreadable row: {reason} (skipped)")
+            }
             ProblemKind::BadSegment { start, end } => write!(
                 f,
                 "bad segment {start}..{end} s for {path}: start must be >= 0 and < end (skipped)"
@@ -78,7 +80,10 @@ impl fmt::Display for Problem {
                 None => write!(f, "duplicate clip {path} (skipped)"),
             },
             ProblemKind::EmptyClass { class } => {
-                write!(f, "class {class:?} has no usable clip (left out of the class list)")
+                write!(
+                    f,
+                    "class {class:?} has no usable clip (left out of the class list)"
+                )
             }
             ProblemKind::Unlabelled => write!(f, "audio file {path} has no label (ignored)"),
         }
@@ -136,7 +141,9 @@ pub enum DataError {
         reason: String,
     },
     /// A CSV file lacks a required column.
-    #[error("{file}: header has no {column:?} column (found: {found}); add it or rename the column")]
+    #[error(
+        "{file}: header has no {column:?} column (found: {found}); add it or rename the column"
+    )]
     MissingColumn {
         /// The CSV file.
         file: PathBuf,
@@ -179,7 +186,9 @@ pub enum DataError {
     #[error("invalid feature configuration: {0}")]
     Features(#[from] hark_features::FeatureError),
     /// The feature cache directory cannot be created.
-    #[error("cannot create feature cache directory {path}: {source}; pick another --cache-dir or disable the cache")]
+    #[error(
+        "cannot create feature cache directory {path}: {source}; pick another --cache-dir or disable the cache"
+    )]
     CacheDir {
         /// The cache directory.
         path: PathBuf,

@@ -21,7 +21,8 @@ use crate::error::DataError;
 /// How [`extract`] runs.
 #[derive(Debug, Clone, Default)]
 pub struct ExtractOptions {
-    /// Cache folder (e.g. `<dataset root>/.hark-cache`); `None` disables caching.
+    /// Cache folder (e.g. `<dataset root>/.hark-cache` or [`crate::cache::default_cache_dir`]);
+    /// `None` disables caching. Each feature configuration gets its own subfolder.
     pub cache_dir: Option<PathBuf>,
     /// Show a progress bar on stderr (only drawn when stderr is a terminal).
     pub progress: bool,
@@ -111,8 +112,10 @@ pub fn extract(
     let cache_dir = match &opts.cache_dir {
         Some(dir) => {
             let d = cache::config_dir(dir, cfg);
-            cache::prepare_config_dir(&d, cfg)
-                .map_err(|source| DataError::CacheDir { path: d.clone(), source })?;
+            cache::prepare_config_dir(&d, cfg).map_err(|source| DataError::CacheDir {
+                path: d.clone(),
+                source,
+            })?;
             Some(d)
         }
         None => None,
@@ -200,19 +203,17 @@ impl Job<'_> {
 
     fn one(&self, extractor: &mut Option<WindowExtractor>, i: usize, clip: &Clip) -> Outcome {
         let (n_mels, frames) = (self.cfg.n_mels, self.cfg.window_frames);
-        let entry = self
-            .cache_dir
-            .and_then(|d| cache::entry_path(d, &self.ds.root, clip));
-        if let Some(entry) = &entry {
-            if let Ok(bytes) = std::fs::read(entry) {
-                match cache::decode(&bytes, n_mels, frames) {
-                    Some(windows) => {
-                        self.counters.hits.fetch_add(1, Ordering::Relaxed);
-                        return Outcome::Ok(ClipWindows { clip: i, windows });
-                    }
-                    None => {
-                        self.counters.corrupt.fetch_add(1, Ordering::Relaxed);
-                    }
+        let entry = self.cache_dir.and_then(|d| cache::entry_path(d, clip));
+        if let Some(entry) = &entry
+            && let Ok(bytes) = std::fs::read(entry)
+        {
+            match cache::decode(&bytes, n_mels, frames) {
+                Some(windows) => {
+                    self.counters.hits.fetch_add(1, Ordering::Relaxed);
+                    return Outcome::Ok(ClipWindows { clip: i, windows });
+                }
+                None => {
+                    self.counters.corrupt.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }
@@ -238,7 +239,7 @@ impl Job<'_> {
             Err(e) => return fail(e.to_string()),
         };
         self.counters.computed.fetch_add(1, Ordering::Relaxed);
-        let windows = keep_audible(extractor.windows(&audio.samples));
+        let windows = select_windows(extractor.windows(&audio.samples));
         if windows.is_empty() {
             return fail(format!(
                 "no analysis window ({} samples at {} Hz)",
@@ -256,8 +257,9 @@ impl Job<'_> {
     }
 }
 
-/// Keeps the non-silent windows; if all are silent, keeps the single loudest.
-pub fn keep_audible(windows: Vec<Window>) -> Vec<Window> {
+/// The windows a clip decision uses: the non-silent ones, in order; if all are silent, the single
+/// loudest (so every clip still gets a prediction); empty input gives empty output.
+pub fn select_windows(windows: Vec<Window>) -> Vec<Window> {
     if windows.iter().any(|w| !w.silent) {
         return windows.into_iter().filter(|w| !w.silent).collect();
     }
@@ -266,4 +268,33 @@ pub fn keep_audible(windows: Vec<Window>) -> Vec<Window> {
         .max_by(|a, b| a.energy_dbfs.total_cmp(&b.energy_dbfs))
         .into_iter()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(start_frame: usize, silent: bool, energy_dbfs: f32) -> Window {
+        Window {
+            start_frame,
+            values: vec![0.0; 2],
+            silent,
+            energy_dbfs,
+        }
+    }
+
+    #[test]
+    fn silent_windows_are_dropped_unless_all_are_silent() {
+        let mixed = vec![w(0, true, -70.0), w(1, false, -20.0), w(2, false, -30.0)];
+        let kept: Vec<usize> = select_windows(mixed)
+            .iter()
+            .map(|w| w.start_frame)
+            .collect();
+        assert_eq!(kept, [1, 2]);
+        let quiet = vec![w(0, true, -90.0), w(1, true, -65.0), w(2, true, -80.0)];
+        let kept = select_windows(quiet);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].start_frame, 1);
+        assert!(select_windows(Vec::new()).is_empty());
+    }
 }

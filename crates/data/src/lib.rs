@@ -43,6 +43,6 @@ pub mod formats;
 pub use dataset::{Clip, Dataset, DatasetFormat, Parsed, Split};
 pub use error::{DataError, Problem, ProblemKind, summarize};
 pub use extract::{
-    ClipWindows, ExtractOptions, ExtractStats, FailedClip, FeatureSet, extract, keep_audible,
+    ClipWindows, ExtractOptions, ExtractStats, FailedClip, FeatureSet, extract, select_windows,
 };
 pub use formats::{detect, open, parse};

@@ -45,9 +45,39 @@ fn audio_files(root: &Path) -> impl Iterator<Item = PathBuf> {
         .map(|e| e.into_path())
 }
 
-/// Whether some audio file under `root` has a label track beside it.
+/// Whether some audio file under `root` has a label track beside it. The `.txt` must look like
+/// one (its first row is `number<TAB>number<TAB>...`), so per-file transcripts in a
+/// folder-per-class dataset do not make it an Audacity dataset.
 pub(super) fn has_label_tracks(root: &Path) -> bool {
-    audio_files(root).any(|a| track_for(&a).is_some())
+    audio_files(root).any(|a| track_for(&a).is_some_and(|t| looks_like_label_track(&t)))
+}
+
+/// Checks the first data row (skipping blank and `\` rows) of at most the first 64 KiB.
+fn looks_like_label_track(track: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let Ok(file) = std::fs::File::open(track) else {
+        return false;
+    };
+    if file.take(64 * 1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&head);
+    let Some(first) = text
+        .lines()
+        .map(|l| l.trim_start_matches('\u{feff}'))
+        .find(|l| !l.trim().is_empty() && !l.starts_with('\\'))
+    else {
+        // An empty track is still a track (a recording with nothing labelled yet).
+        return true;
+    };
+    let mut fields = first.split('\t');
+    let mut number = || {
+        fields
+            .next()
+            .is_some_and(|f| f.trim().parse::<f64>().is_ok())
+    };
+    number() && number()
 }
 
 /// Parses one label track for `audio`, appending clips and problems.
@@ -85,7 +115,11 @@ pub fn parse_label_track(
                         Ok((s, e, label))
                     }
                 }
-                _ => Err(format!("start/end {:?}/{:?} are not numbers", s.trim(), e.trim())),
+                _ => Err(format!(
+                    "start/end {:?}/{:?} are not numbers",
+                    s.trim(),
+                    e.trim()
+                )),
             },
             _ => Err(format!(
                 "{} tab-separated fields, expected start, end, label",

@@ -62,7 +62,11 @@ pub fn scan_folders(root: &Path) -> Result<Parsed, DataError> {
     report_loose_files(&files, &mut problems);
     let splits: Option<Vec<Split>> = dirs
         .iter()
-        .map(|d| d.file_name().and_then(|n| n.to_str()).and_then(Split::parse))
+        .map(|d| {
+            d.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(Split::parse)
+        })
         .collect();
     match splits {
         Some(splits) if !dirs.is_empty() => {
@@ -107,7 +111,10 @@ fn scan_class(
     clips: &mut Vec<Clip>,
     declared: &mut BTreeSet<String>,
 ) {
-    let Some(label) = class_dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+    let Some(label) = class_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+    else {
         return;
     };
     declared.insert(label.clone());

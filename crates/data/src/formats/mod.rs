@@ -94,7 +94,9 @@ pub fn detect(path: &Path) -> Result<(DatasetFormat, PathBuf), DataError> {
             "csv" => Ok((table::detect_csv(path)?, path.to_path_buf())),
             "txt" => Ok((DatasetFormat::Audacity, path.to_path_buf())),
             _ if is_audio_file(path) => Ok((DatasetFormat::Audacity, path.to_path_buf())),
-            _ => Err(unknown("the file is neither a .csv manifest nor a label track")),
+            _ => Err(unknown(
+                "the file is neither a .csv manifest nor a label track",
+            )),
         };
     }
     let candidates = [

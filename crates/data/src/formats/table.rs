@@ -221,9 +221,10 @@ pub fn parse_manifest(file: &Path) -> Result<Parsed, DataError> {
         }
         let split = match cell(split_col) {
             "" => None,
-            s => Some(Split::parse(s).ok_or_else(|| {
-                format!("split {s:?} is not train, test or val/validation")
-            })?),
+            s => Some(
+                Split::parse(s)
+                    .ok_or_else(|| format!("split {s:?} is not train, test or val/validation"))?,
+            ),
         };
         let mut clip = Clip::new(resolve(&base, path), label);
         clip.fold = parse_fold(cell(fold_col))?;

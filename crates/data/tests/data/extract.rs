@@ -13,7 +13,10 @@ fn dataset(r: &Path) -> hark_data::Dataset {
     tone(&r.join("b.wav"), 880.0);
     write_wav(&r.join("c.wav"), 1.5, 660.0, 0.5);
     write_wav(&r.join("quiet.wav"), 0.6, 440.0, 0.0);
-    write_text(&r.join("corrupt.wav"), "this is not audio, just text renamed to .wav\n");
+    write_text(
+        &r.join("corrupt.wav"),
+        "this is not audio, just text renamed to .wav\n",
+    );
     write_text(
         &r.join("m.csv"),
         "path,label,start,end\n\
@@ -91,7 +94,10 @@ fn cache_hits_invalidation_and_corruption() {
     assert_eq!(second.stats.cache_hits, 4);
     assert_eq!(second.stats.computed, 0, "no audio read on a cached run");
     assert_eq!(second.clips, first.clips);
-    assert_eq!(second.failed, first.failed, "failures are retried, not cached");
+    assert_eq!(
+        second.failed, first.failed,
+        "failures are retried, not cached"
+    );
 
     // Touching a file invalidates only its entry.
     let later = SystemTime::now() + Duration::from_secs(10);
@@ -169,4 +175,29 @@ fn thread_count_does_not_change_results() {
     .expect("global pool");
     assert_eq!(one.clips, global.clips);
     assert_eq!(SR, cfg.sr);
+}
+
+#[test]
+fn real_format_samples_one_undecodable_file_is_skipped() {
+    let Some(dir) = crate::common::shared_data("format_samples") else {
+        return;
+    };
+    let ds = open(&dir).expect("open format_samples");
+    assert_eq!(ds.clips.len(), 3);
+    let cfg = small_config();
+    let fs = extract(&ds, &cfg, &options(None)).expect("extract format samples");
+    // 24-bit stereo 48 kHz WAV and IMA4 ADPCM CAF decode; AMR-NB in 3GP does not.
+    let failed: Vec<String> = fs
+        .failed
+        .iter()
+        .map(|f| {
+            f.path
+                .extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(failed, ["3gp"], "{:?}", fs.failed);
+    assert_eq!(fs.clips.len(), 2);
+    assert!(fs.clips.iter().all(|c| !c.windows.is_empty()));
 }

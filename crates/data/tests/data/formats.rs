@@ -40,7 +40,9 @@ fn folder_per_class() {
     assert_eq!(ds.label_index("dog"), Some(1));
     assert!(ds.folds().is_empty());
     let kinds: Vec<&ProblemKind> = ds.problems.iter().map(|p| &p.kind).collect();
-    assert!(kinds.contains(&&ProblemKind::EmptyClass { class: "bird".into() }));
+    assert!(kinds.contains(&&ProblemKind::EmptyClass {
+        class: "bird".into()
+    }));
     assert!(
         ds.problems
             .iter()
@@ -214,12 +216,28 @@ fn audacity_label_tracks() {
         .find(|p| matches!(p.kind, ProblemKind::BadSegment { .. }))
         .expect("point label reported");
     assert_eq!(point.line, Some(4));
-    assert!(ds.problems.iter().any(|p| p.kind == ProblemKind::Unlabelled));
+    assert!(
+        ds.problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::Unlabelled)
+    );
     for one in [r.join("field/rec1.txt"), r.join("field/rec1.wav")] {
         let ds = open(&one).expect("open single track");
         assert_eq!(ds.clips.len(), 3);
         assert_eq!(ds.clips[0].path, r.join("field/rec1.wav"));
     }
+}
+
+#[test]
+fn transcripts_beside_audio_do_not_make_an_audacity_dataset() {
+    let dir = tempdir();
+    let r = dir.path();
+    tone(&r.join("yes/a.wav"), 440.0);
+    write_text(&r.join("yes/a.txt"), "yes please\n");
+    tone(&r.join("no/b.wav"), 880.0);
+    let ds = open(r).expect("open folders with transcripts");
+    assert_eq!(ds.format, DatasetFormat::Folders);
+    assert_eq!(ds.classes, ["no", "yes"]);
 }
 
 fn write_wav_long(path: &Path) {
