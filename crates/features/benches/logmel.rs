@@ -26,7 +26,10 @@ fn bench_logmel(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(y.len() as u64));
     group.bench_function("10min_22k_nfft1024_hop512_mels60", |b| {
-        b.iter(|| ex.compute(std::hint::black_box(&y), MatrixKind::LogMelDb).expect("valid"))
+        b.iter(|| {
+            ex.compute(std::hint::black_box(&y), MatrixKind::LogMelDb)
+                .expect("valid")
+        })
     });
     group.finish();
 }

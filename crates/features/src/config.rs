@@ -134,15 +134,26 @@ impl FeatureConfig {
     /// `power > 0`, `n_mels > 0`, `0 <= fmin < fmax <= sr / 2`, `amin > 0`, `top_db >= 0`,
     /// `window_frames > 0`, `0 <= overlap <= 0.9`, all floats finite.
     pub fn validate(&self) -> Result<(), FeatureError> {
-
         if self.sr == 0 {
-            return Err(FeatureError::invalid("sr", self.sr, "sample rate must be > 0 Hz"));
+            return Err(FeatureError::invalid(
+                "sr",
+                self.sr,
+                "sample rate must be > 0 Hz",
+            ));
         }
-        if self.n_fft == 0 || self.n_fft % 2 != 0 {
-            return Err(FeatureError::invalid("n_fft", self.n_fft, "FFT size must be a positive even number"));
+        if self.n_fft == 0 || !self.n_fft.is_multiple_of(2) {
+            return Err(FeatureError::invalid(
+                "n_fft",
+                self.n_fft,
+                "FFT size must be a positive even number",
+            ));
         }
         if self.hop_length == 0 {
-            return Err(FeatureError::invalid("hop_length", self.hop_length, "hop must be > 0 samples"));
+            return Err(FeatureError::invalid(
+                "hop_length",
+                self.hop_length,
+                "hop must be > 0 samples",
+            ));
         }
         if let Some(w) = self.win_length
             && (w == 0 || w > self.n_fft)
@@ -154,14 +165,26 @@ impl FeatureConfig {
             ));
         }
         if !(self.power.is_finite() && self.power > 0.0) {
-            return Err(FeatureError::invalid("power", self.power, "spectrogram exponent must be > 0 (2 = power, 1 = magnitude)"));
+            return Err(FeatureError::invalid(
+                "power",
+                self.power,
+                "spectrogram exponent must be > 0 (2 = power, 1 = magnitude)",
+            ));
         }
         if self.n_mels == 0 {
-            return Err(FeatureError::invalid("n_mels", self.n_mels, "need at least one mel band"));
+            return Err(FeatureError::invalid(
+                "n_mels",
+                self.n_mels,
+                "need at least one mel band",
+            ));
         }
         let nyquist = self.sr as f32 / 2.0;
         if !(self.fmin.is_finite() && self.fmin >= 0.0) {
-            return Err(FeatureError::invalid("fmin", self.fmin, "lowest frequency must be >= 0 Hz"));
+            return Err(FeatureError::invalid(
+                "fmin",
+                self.fmin,
+                "lowest frequency must be >= 0 Hz",
+            ));
         }
         if let Some(fmax) = self.fmax
             && !(fmax.is_finite() && fmax > 0.0 && fmax <= nyquist)
@@ -176,27 +199,50 @@ impl FeatureConfig {
             return Err(FeatureError::invalid(
                 "fmin",
                 self.fmin,
-                format!("lowest frequency must be below fmax = {} Hz", self.fmax_hz()),
+                format!(
+                    "lowest frequency must be below fmax = {} Hz",
+                    self.fmax_hz()
+                ),
             ));
         }
         if !(self.amin.is_finite() && self.amin > 0.0) {
-            return Err(FeatureError::invalid("amin", self.amin, "dB floor must be > 0 (e.g. 1e-10)"));
+            return Err(FeatureError::invalid(
+                "amin",
+                self.amin,
+                "dB floor must be > 0 (e.g. 1e-10)",
+            ));
         }
         if let Some(t) = self.top_db
             && !(t.is_finite() && t >= 0.0)
         {
-            return Err(FeatureError::invalid("top_db", t, "dynamic range must be >= 0 dB (e.g. 80)"));
+            return Err(FeatureError::invalid(
+                "top_db",
+                t,
+                "dynamic range must be >= 0 dB (e.g. 80)",
+            ));
         }
         if self.window_frames == 0 {
-            return Err(FeatureError::invalid("window_frames", self.window_frames, "analysis window needs at least one frame"));
+            return Err(FeatureError::invalid(
+                "window_frames",
+                self.window_frames,
+                "analysis window needs at least one frame",
+            ));
         }
         if !(self.overlap.is_finite() && (0.0..=0.9).contains(&self.overlap)) {
-            return Err(FeatureError::invalid("overlap", self.overlap, "overlap must be in 0.0..=0.9"));
+            return Err(FeatureError::invalid(
+                "overlap",
+                self.overlap,
+                "overlap must be in 0.0..=0.9",
+            ));
         }
         if let Some(t) = self.silence_threshold_db
             && !t.is_finite()
         {
-            return Err(FeatureError::invalid("silence_threshold_db", t, "threshold must be a finite dBFS level (e.g. -60)"));
+            return Err(FeatureError::invalid(
+                "silence_threshold_db",
+                t,
+                "threshold must be a finite dBFS level (e.g. -60)",
+            ));
         }
         Ok(())
     }

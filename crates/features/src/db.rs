@@ -15,17 +15,29 @@ pub enum DbRef {
 
 fn check_db_params(amin: f32, top_db: Option<f32>, reference: DbRef) -> Result<(), FeatureError> {
     if !(amin.is_finite() && amin > 0.0) {
-        return Err(FeatureError::invalid("amin", amin, "dB floor must be > 0 (e.g. 1e-10)"));
+        return Err(FeatureError::invalid(
+            "amin",
+            amin,
+            "dB floor must be > 0 (e.g. 1e-10)",
+        ));
     }
     if let Some(t) = top_db
         && !(t.is_finite() && t >= 0.0)
     {
-        return Err(FeatureError::invalid("top_db", t, "dynamic range must be >= 0 dB (e.g. 80)"));
+        return Err(FeatureError::invalid(
+            "top_db",
+            t,
+            "dynamic range must be >= 0 dB (e.g. 80)",
+        ));
     }
     if let DbRef::Value(r) = reference
         && !(r.is_finite() && r > 0.0)
     {
-        return Err(FeatureError::invalid("ref", r, "reference power must be > 0"));
+        return Err(FeatureError::invalid(
+            "ref",
+            r,
+            "reference power must be > 0",
+        ));
     }
     Ok(())
 }
@@ -66,11 +78,13 @@ pub fn power_to_db(
     top_db: Option<f32>,
 ) -> Result<Array2<f32>, FeatureError> {
     let mut out = s.as_standard_layout().into_owned();
-    let flat = out.as_slice_mut().ok_or_else(|| FeatureError::ShapeMismatch {
-        what: "power_to_db input",
-        expected: "a contiguous array".into(),
-        actual: "non-contiguous".into(),
-    })?;
+    let flat = out
+        .as_slice_mut()
+        .ok_or_else(|| FeatureError::ShapeMismatch {
+            what: "power_to_db input",
+            expected: "a contiguous array".into(),
+            actual: "non-contiguous".into(),
+        })?;
     power_to_db_inplace(flat, reference, amin, top_db)?;
     Ok(out)
 }
@@ -80,7 +94,11 @@ pub fn dct_ii_ortho(n_out: usize, n_in: usize) -> Array2<f32> {
     let mut m = Array2::zeros((n_out, n_in));
     let n = n_in as f64;
     for k in 0..n_out {
-        let scale = if k == 0 { (1.0 / n).sqrt() } else { (2.0 / n).sqrt() };
+        let scale = if k == 0 {
+            (1.0 / n).sqrt()
+        } else {
+            (2.0 / n).sqrt()
+        };
         for i in 0..n_in {
             let c = (std::f64::consts::PI * k as f64 * (2.0 * i as f64 + 1.0) / (2.0 * n)).cos();
             m[[k, i]] = (scale * c) as f32;

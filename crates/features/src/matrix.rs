@@ -44,20 +44,50 @@ impl MatrixExtractor {
 
     /// Compute `kind` for mono `y` at `cfg.sr`; see [`MatrixKind`] for shapes.
     pub fn compute(&self, y: &[f32], kind: MatrixKind) -> Result<Array2<f32>, FeatureError> {
+        self.compute_parallel(y, kind, 1)
+    }
+
+    /// Mel power of frames `first..first + out.len() / n_mels` of `y`, frame-major into `out`.
+    fn mel_frames(&self, y: &[f32], first: usize, out: &mut [f32]) {
+        let n_mels = self.mel.n_mels();
+        let mut scratch = self.stft.make_scratch();
+        let mut frame = vec![0.0f32; self.stft.n_fft()];
+        let mut spec = vec![0.0f32; self.stft.n_bins()];
+        for (i, col) in out.chunks_exact_mut(n_mels).enumerate() {
+            self.stft.gather_frame(y, first + i, &mut frame);
+            self.stft
+                .frame_into(&frame, self.cfg.power, &mut spec, &mut scratch);
+            self.mel.apply_frame(&spec, col);
+        }
+    }
+
+    /// [`MatrixExtractor::compute`] with the frames split over `threads` scoped threads
+    /// (`threads <= 1` runs on the calling thread). The result is identical for any count.
+    pub fn compute_parallel(
+        &self,
+        y: &[f32],
+        kind: MatrixKind,
+        threads: usize,
+    ) -> Result<Array2<f32>, FeatureError> {
         if kind == MatrixKind::StftMagnitude {
             return Ok(self.stft.magnitude(y));
         }
         let n_frames = self.stft.n_frames(y.len());
         let n_mels = self.mel.n_mels();
+        let mut frames = vec![0.0f32; n_mels * n_frames];
+        let per = n_frames.div_ceil(threads.max(1)).max(1);
+        if threads <= 1 || n_frames < 2 {
+            self.mel_frames(y, 0, &mut frames);
+        } else {
+            std::thread::scope(|s| {
+                for (k, block) in frames.chunks_mut(per * n_mels).enumerate() {
+                    s.spawn(move || self.mel_frames(y, k * per, block));
+                }
+            });
+        }
+        // Frame-major -> (n_mels, n_frames).
         let mut out = vec![0.0f32; n_mels * n_frames];
-        let mut scratch = self.stft.make_scratch();
-        let mut frame = vec![0.0f32; self.stft.n_fft()];
-        let mut spec = vec![0.0f32; self.stft.n_bins()];
-        let mut col = vec![0.0f32; n_mels];
-        for t in 0..n_frames {
-            self.stft.gather_frame(y, t, &mut frame);
-            self.stft.frame_into(&frame, self.cfg.power, &mut spec, &mut scratch);
-            self.mel.apply_frame(&spec, &mut col);
+        for (t, col) in frames.chunks_exact(n_mels).enumerate() {
             for (m, &v) in col.iter().enumerate() {
                 out[m * n_frames + t] = v;
             }
@@ -74,13 +104,23 @@ impl MatrixExtractor {
 }
 
 /// One-shot feature matrix of mono `y` (at `cfg.sr`); see [`MatrixKind`] for shapes.
-pub fn feature_matrix(y: &[f32], cfg: &FeatureConfig, kind: MatrixKind) -> Result<Array2<f32>, FeatureError> {
+pub fn feature_matrix(
+    y: &[f32],
+    cfg: &FeatureConfig,
+    kind: MatrixKind,
+) -> Result<Array2<f32>, FeatureError> {
     MatrixExtractor::new(cfg)?.compute(y, kind)
 }
 
 /// Write `bytes` to `path` atomically: a temp file in the same folder, then rename.
-fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), FeatureError> {
-    let err = |source| FeatureError::Write { path: path.to_path_buf(), source };
+fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), FeatureError> {
+    let err = |source| FeatureError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

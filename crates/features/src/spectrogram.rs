@@ -25,15 +25,22 @@ pub struct SpectrogramOptions {
 
 impl Default for SpectrogramOptions {
     fn default() -> Self {
-        SpectrogramOptions { title: "log-mel spectrogram".into(), show_windows: false, width: 1000, height: 500 }
+        SpectrogramOptions {
+            title: "log-mel spectrogram".into(),
+            show_windows: false,
+            width: 1000,
+            height: 500,
+        }
     }
 }
 
 /// Most window bracket lanes drawn; more overlapping windows reuse lanes.
 const MAX_LANES: usize = 6;
 /// Candidate frequency ticks in Hz (those inside `fmin..=fmax` are used).
-const TICKS_HZ: [f64; 14] =
-    [0.0, 100.0, 250.0, 500.0, 1000.0, 1500.0, 2000.0, 3000.0, 4000.0, 6000.0, 8000.0, 11000.0, 16000.0, 22000.0];
+const TICKS_HZ: [f64; 14] = [
+    0.0, 100.0, 250.0, 500.0, 1000.0, 1500.0, 2000.0, 3000.0, 4000.0, 6000.0, 8000.0, 11000.0,
+    16000.0, 22000.0,
+];
 
 /// Render `logmel_db` (`(cfg.n_mels, n_frames)`, dB, e.g. [`crate::MatrixKind::LogMelDb`]) as a
 /// PNG at `path`. The file is written to a temporary name beside `path` and renamed.
@@ -60,7 +67,11 @@ pub fn render_spectrogram_png(
             "picture must be at least 300x200 pixels",
         ));
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("png").to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("png")
+        .to_string();
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -68,10 +79,18 @@ pub fn render_spectrogram_png(
     let tmp = tempfile::Builder::new()
         .suffix(&format!(".{ext}"))
         .tempfile_in(dir)
-        .map_err(|source| FeatureError::Write { path: path.to_path_buf(), source })?;
-    draw(tmp.path(), logmel_db, cfg, opts).map_err(|reason| FeatureError::Draw { path: path.to_path_buf(), reason })?;
-    tmp.persist(path)
-        .map_err(|e| FeatureError::Write { path: path.to_path_buf(), source: e.error })?;
+        .map_err(|source| FeatureError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    draw(tmp.path(), logmel_db, cfg, opts).map_err(|reason| FeatureError::Draw {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    tmp.persist(path).map_err(|e| FeatureError::Write {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
     Ok(())
 }
 
@@ -90,7 +109,10 @@ impl Ranged for MelAxis {
         limit.0 + (frac * (limit.1 - limit.0) as f64).round() as i32
     }
 
-    fn key_points<Hint: hark_plot::plotters::coord::ranged1d::KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+    fn key_points<Hint: hark_plot::plotters::coord::ranged1d::KeyPointHint>(
+        &self,
+        _hint: Hint,
+    ) -> Vec<f64> {
         self.ticks.clone()
     }
 
@@ -99,14 +121,23 @@ impl Ranged for MelAxis {
     }
 }
 
-fn draw(path: &Path, db: &Array2<f32>, cfg: &FeatureConfig, opts: &SpectrogramOptions) -> Result<(), String> {
+fn draw(
+    path: &Path,
+    db: &Array2<f32>,
+    cfg: &FeatureConfig,
+    opts: &SpectrogramOptions,
+) -> Result<(), String> {
     hark_plot::init();
     let e = |err: &dyn std::fmt::Display| err.to_string();
     let (n_mels, n_frames) = db.dim();
     let finite = db.iter().copied().filter(|v| v.is_finite());
     let vmax = finite.clone().fold(f32::NEG_INFINITY, f32::max);
     let vmin = finite.fold(f32::INFINITY, f32::min);
-    let (vmin, vmax) = if vmin.is_finite() && vmax > vmin { (vmin as f64, vmax as f64) } else { (-80.0, 0.0) };
+    let (vmin, vmax) = if vmin.is_finite() && vmax > vmin {
+        (vmin as f64, vmax as f64)
+    } else {
+        (-80.0, 0.0)
+    };
     let seconds_per_frame = cfg.hop_length as f64 / cfg.sr as f64;
     let duration = n_frames as f64 * seconds_per_frame;
 
@@ -127,20 +158,34 @@ fn draw(path: &Path, db: &Array2<f32>, cfg: &FeatureConfig, opts: &SpectrogramOp
     let root = root
         .titled(&opts.title, (hark_plot::FONT, 20).into_font())
         .map_err(|x| e(&x))?;
-    let bar_width = 90;
+    let bar_width = 120;
     let (main, bar) = root.split_horizontally(opts.width - bar_width);
-    let top = if opts.show_windows { 8 + 8 * MAX_LANES as u32 } else { 8 };
+    let top = if opts.show_windows {
+        8 + 8 * MAX_LANES as u32
+    } else {
+        8
+    };
     let mut chart = ChartBuilder::on(&main)
         .margin_top(top)
         .margin_left(8)
         .margin_right(8)
         .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..duration, MelAxis { top: n_mels as f64, ticks })
+        .y_label_area_size(100)
+        .build_cartesian_2d(
+            0.0..duration,
+            MelAxis {
+                top: n_mels as f64,
+                ticks,
+            },
+        )
         .map_err(|x| e(&x))?;
     let hz_label = |u: &f64| {
         let hz = hz_of_band(*u);
-        if hz >= 1000.0 { format!("{:.1} kHz", hz / 1000.0) } else { format!("{hz:.0} Hz") }
+        if hz >= 1000.0 {
+            format!("{:.1} kHz", hz / 1000.0)
+        } else {
+            format!("{hz:.0} Hz")
+        }
     };
     chart
         .configure_mesh()
@@ -148,8 +193,8 @@ fn draw(path: &Path, db: &Array2<f32>, cfg: &FeatureConfig, opts: &SpectrogramOp
         .x_desc("time (s)")
         .y_desc("frequency (mel scale)")
         .y_label_formatter(&hz_label)
-        .label_style((hark_plot::FONT, 13))
-        .axis_desc_style((hark_plot::FONT, 14))
+        .label_style((hark_plot::FONT, 16))
+        .axis_desc_style((hark_plot::FONT, 16))
         .draw()
         .map_err(|x| e(&x))?;
 
@@ -174,36 +219,50 @@ fn draw(path: &Path, db: &Array2<f32>, cfg: &FeatureConfig, opts: &SpectrogramOp
             let s = window_starts(n_frames, cfg);
             if s.is_empty() { vec![0] } else { s }
         };
-        let lanes = cfg.window_frames.div_ceil(cfg.hop_frames()).clamp(1, MAX_LANES);
+        let lanes = cfg
+            .window_frames
+            .div_ceil(cfg.hop_frames())
+            .clamp(1, MAX_LANES);
         let base = root.get_base_pixel();
         for (k, &s) in starts.iter().enumerate() {
             let x0 = xr.start + ((s as f64 / n_frames as f64) * w_px as f64) as i32 - base.0;
-            let x1 = xr.start + (((s + cfg.window_frames) as f64 / n_frames as f64).min(1.0) * w_px as f64) as i32 - base.0 - 1;
+            let x1 = xr.start
+                + (((s + cfg.window_frames) as f64 / n_frames as f64).min(1.0) * w_px as f64)
+                    as i32
+                - base.0
+                - 1;
             let y = yr.start - base.1 - 4 - 8 * (k % lanes) as i32;
-            let color = if k % 2 == 0 { RGBColor(200, 40, 40) } else { RGBColor(40, 40, 200) };
+            let color = if k % 2 == 0 {
+                RGBColor(200, 40, 40)
+            } else {
+                RGBColor(40, 40, 200)
+            };
             let style = color.stroke_width(2);
-            root.draw(&PathElement::new(vec![(x0, y + 4), (x0, y), (x1, y), (x1, y + 4)], style))
-                .map_err(|x| e(&x))?;
+            root.draw(&PathElement::new(
+                vec![(x0, y + 4), (x0, y), (x1, y), (x1, y + 4)],
+                style,
+            ))
+            .map_err(|x| e(&x))?;
         }
     }
 
     // Colour bar with dB labels.
     let mut bar_chart = ChartBuilder::on(&bar)
         .margin_top(top)
-        .margin_right(40)
+        .margin_right(10)
         .margin_left(8)
         .x_label_area_size(40)
         .y_label_area_size(0)
-        .right_y_label_area_size(40)
+        .right_y_label_area_size(70)
         .build_cartesian_2d(0.0..1.0, vmin..vmax)
         .map_err(|x| e(&x))?
         .set_secondary_coord(0.0..1.0, vmin..vmax);
     bar_chart
         .configure_secondary_axes()
         .y_desc("dB")
-        .y_label_formatter(&|v: &f64| format!("{v:.0}"))
-        .label_style((hark_plot::FONT, 13))
-        .axis_desc_style((hark_plot::FONT, 14))
+        .y_label_formatter(&|v: &f64| format!("  {v:.0}"))
+        .label_style((hark_plot::FONT, 16))
+        .axis_desc_style((hark_plot::FONT, 16))
         .draw()
         .map_err(|x| e(&x))?;
     let steps = 128;
@@ -211,7 +270,10 @@ fn draw(path: &Path, db: &Array2<f32>, cfg: &FeatureConfig, opts: &SpectrogramOp
         .draw_series((0..steps).map(|i| {
             let a = vmin + (vmax - vmin) * i as f64 / steps as f64;
             let b = vmin + (vmax - vmin) * (i + 1) as f64 / steps as f64;
-            Rectangle::new([(0.0, a), (1.0, b)], hark_plot::colormap(i as f64 / (steps - 1) as f64).filled())
+            Rectangle::new(
+                [(0.0, a), (1.0, b)],
+                hark_plot::colormap(i as f64 / (steps - 1) as f64).filled(),
+            )
         }))
         .map_err(|x| e(&x))?;
     root.present().map_err(|x| e(&x))?;

@@ -3,7 +3,9 @@
 //! Periodic Hann window of `win_length` samples centred in `n_fft`, `center = true` pads
 //! `n_fft / 2` samples on both sides (zeros or reflection), frame `t` starts at padded sample
 //! `t * hop_length`, `n_frames = 1 + len / hop_length`. Output shape `(1 + n_fft / 2, n_frames)`,
-//! no normalisation, computed in f32 with `realfft` (planned once per [`Stft`]).
+//! no normalisation. Like librosa, the windowed frame and its FFT are computed in f64 (with
+//! `realfft`, planned once per [`Stft`]) and the spectrum is rounded to f32 (complex64) before
+//! `|X|^power` is taken in f32.
 
 use std::sync::Arc;
 
@@ -21,9 +23,9 @@ pub struct Stft {
     hop_length: usize,
     center: bool,
     pad_mode: PadMode,
-    window: Vec<f32>,
-    window_energy: f32,
-    fft: Arc<dyn RealToComplex<f32>>,
+    window: Vec<f64>,
+    window_energy: f64,
+    fft: Arc<dyn RealToComplex<f64>>,
 }
 
 impl std::fmt::Debug for Stft {
@@ -39,19 +41,19 @@ impl std::fmt::Debug for Stft {
 
 /// Reusable buffers for [`Stft`]; make one with [`Stft::make_scratch`].
 pub struct StftScratch {
-    frame: Vec<f32>,
-    spectrum: Vec<Complex<f32>>,
-    fft_scratch: Vec<Complex<f32>>,
+    frame: Vec<f64>,
+    spectrum: Vec<Complex<f64>>,
+    fft_scratch: Vec<Complex<f64>>,
 }
 
 /// Periodic Hann window of `win_length`, zero-padded (centred) to `n_fft` samples, as
 /// `librosa.filters.get_window('hann', win_length, fftbins=True)` + `pad_center`.
-pub fn hann_window(win_length: usize, n_fft: usize) -> Vec<f32> {
-    let mut w = vec![0.0f32; n_fft];
+pub fn hann_window(win_length: usize, n_fft: usize) -> Vec<f64> {
+    let mut w = vec![0.0f64; n_fft];
     let lpad = (n_fft - win_length.min(n_fft)) / 2;
     for n in 0..win_length.min(n_fft) {
         let v = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * n as f64 / win_length as f64).cos();
-        w[lpad + n] = v as f32;
+        w[lpad + n] = v;
     }
     w
 }
@@ -64,7 +66,11 @@ pub(crate) fn reflect_index(i: isize, len: usize) -> usize {
     }
     let period = 2 * (len as isize - 1);
     let m = i.rem_euclid(period);
-    if m < len as isize { m as usize } else { (period - m) as usize }
+    if m < len as isize {
+        m as usize
+    } else {
+        (period - m) as usize
+    }
 }
 
 impl Stft {
@@ -78,11 +84,19 @@ impl Stft {
         center: bool,
         pad_mode: PadMode,
     ) -> Result<Self, FeatureError> {
-        if n_fft == 0 || n_fft % 2 != 0 {
-            return Err(FeatureError::invalid("n_fft", n_fft, "FFT size must be a positive even number"));
+        if n_fft == 0 || !n_fft.is_multiple_of(2) {
+            return Err(FeatureError::invalid(
+                "n_fft",
+                n_fft,
+                "FFT size must be a positive even number",
+            ));
         }
         if hop_length == 0 {
-            return Err(FeatureError::invalid("hop_length", hop_length, "hop must be > 0 samples"));
+            return Err(FeatureError::invalid(
+                "hop_length",
+                hop_length,
+                "hop must be > 0 samples",
+            ));
         }
         let win = win_length.unwrap_or(n_fft);
         if win == 0 || win > n_fft {
@@ -94,7 +108,7 @@ impl Stft {
         }
         let window = hann_window(win, n_fft);
         let window_energy = window.iter().map(|w| w * w).sum();
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
         Ok(Stft {
             n_fft,
             hop_length,
@@ -109,7 +123,13 @@ impl Stft {
     /// Plan the STFT a [`FeatureConfig`] describes (validates the config first).
     pub fn from_config(cfg: &FeatureConfig) -> Result<Self, FeatureError> {
         cfg.validate()?;
-        Stft::new(cfg.n_fft, cfg.hop_length, cfg.win_length, cfg.center, cfg.pad_mode)
+        Stft::new(
+            cfg.n_fft,
+            cfg.hop_length,
+            cfg.win_length,
+            cfg.center,
+            cfg.pad_mode,
+        )
     }
 
     /// FFT size.
@@ -131,7 +151,11 @@ impl Stft {
     pub fn n_frames(&self, n_samples: usize) -> usize {
         let pad = if self.center { self.n_fft / 2 } else { 0 };
         let padded = n_samples + 2 * pad;
-        if padded < self.n_fft { 0 } else { 1 + (padded - self.n_fft) / self.hop_length }
+        if padded < self.n_fft {
+            0
+        } else {
+            1 + (padded - self.n_fft) / self.hop_length
+        }
     }
 
     /// Allocate the buffers [`Stft::process_into`] needs; reuse them across calls.
@@ -149,21 +173,66 @@ impl Stft {
     ///
     /// # Panics
     /// If `frame.len() != n_fft` or `out.len() != n_bins()` (hot-path buffer misuse).
-    pub fn frame_into(&self, frame: &[f32], power: f32, out: &mut [f32], scratch: &mut StftScratch) -> f32 {
+    pub fn frame_into(
+        &self,
+        frame: &[f32],
+        power: f32,
+        out: &mut [f32],
+        scratch: &mut StftScratch,
+    ) -> f32 {
         assert_eq!(frame.len(), self.n_fft, "frame length must be n_fft");
-        assert_eq!(out.len(), self.n_bins(), "output length must be 1 + n_fft/2");
-        let mut energy = 0.0f32;
-        for ((dst, &x), &w) in scratch.frame.iter_mut().zip(frame).zip(&self.window) {
-            let v = x * w;
-            energy += v * v;
+        assert_eq!(
+            out.len(),
+            self.n_bins(),
+            "output length must be 1 + n_fft/2"
+        );
+        // Eight partial sums: a single running sum is a serial dependency chain that costs
+        // more than the FFT.
+        let mut acc = [0.0f64; 8];
+        for ((dst, x), w) in scratch
+            .frame
+            .chunks_exact_mut(8)
+            .zip(frame.chunks_exact(8))
+            .zip(self.window.chunks_exact(8))
+        {
+            for i in 0..8 {
+                let v = x[i] as f64 * w[i];
+                acc[i] += v * v;
+                dst[i] = v;
+            }
+        }
+        let tail = self.n_fft - self.n_fft % 8;
+        for ((dst, &x), &w) in scratch.frame[tail..]
+            .iter_mut()
+            .zip(&frame[tail..])
+            .zip(&self.window[tail..])
+        {
+            let v = x as f64 * w;
+            acc[0] += v * v;
             *dst = v;
         }
+        let energy: f64 = acc.iter().sum();
         // Lengths are fixed by construction (buffers made by make_scratch), so this cannot fail.
-        let _ = self
-            .fft
-            .process_with_scratch(&mut scratch.frame, &mut scratch.spectrum, &mut scratch.fft_scratch);
+        let _ = self.fft.process_with_scratch(
+            &mut scratch.frame,
+            &mut scratch.spectrum,
+            &mut scratch.fft_scratch,
+        );
         spectrum_power(&scratch.spectrum, power, out);
-        energy / self.window_energy
+        (energy / self.window_energy) as f32
+    }
+
+    /// Frame `t` of `y`: a slice of `y` itself when the frame lies inside the signal, else
+    /// `buf` (length `n_fft`) filled with the padded samples.
+    pub(crate) fn frame_of<'a>(&self, y: &'a [f32], t: usize, buf: &'a mut [f32]) -> &'a [f32] {
+        let pad = if self.center { self.n_fft / 2 } else { 0 };
+        let start = (t * self.hop_length) as isize - pad as isize;
+        if start >= 0 && start as usize + self.n_fft <= y.len() {
+            &y[start as usize..start as usize + self.n_fft]
+        } else {
+            self.gather_frame(y, t, buf);
+            buf
+        }
     }
 
     /// Fill `frame` (length `n_fft`) with frame `t` of signal `y`, applying centre padding.
@@ -212,8 +281,8 @@ impl Stft {
         frame_buf.resize(self.n_fft + n_bins, 0.0);
         let (frame, col) = frame_buf.split_at_mut(self.n_fft);
         for t in 0..n_frames {
-            self.gather_frame(y, t, frame);
-            self.frame_into(frame, power, col, scratch);
+            let f = self.frame_of(y, t, frame);
+            self.frame_into(f, power, col, scratch);
             for (k, &v) in col.iter().enumerate() {
                 out[k * n_frames + t] = v;
             }
@@ -239,19 +308,25 @@ impl Stft {
     }
 }
 
-/// `|X|^power` per bin; power 2 uses `re^2 + im^2`, power 1 `hypot`.
-fn spectrum_power(spec: &[Complex<f32>], power: f32, out: &mut [f32]) {
+/// `|X|^power` per bin: the spectrum rounded to complex64 as librosa stores it, then
+/// `re^2 + im^2` in f32 (power 2; within an ulp of librosa's `np.abs(S)**2`), or its square
+/// root raised to `power`. `hypot` is avoided: it is several times slower than the FFT.
+fn spectrum_power(spec: &[Complex<f64>], power: f32, out: &mut [f32]) {
+    let sq = |c: &Complex<f64>| {
+        let (re, im) = (c.re as f32, c.im as f32);
+        re * re + im * im
+    };
     if power == 2.0 {
         for (o, c) in out.iter_mut().zip(spec) {
-            *o = c.re * c.re + c.im * c.im;
+            *o = sq(c);
         }
     } else if power == 1.0 {
         for (o, c) in out.iter_mut().zip(spec) {
-            *o = c.re.hypot(c.im);
+            *o = sq(c).sqrt();
         }
     } else {
         for (o, c) in out.iter_mut().zip(spec) {
-            *o = c.re.hypot(c.im).powf(power);
+            *o = sq(c).sqrt().powf(power);
         }
     }
 }

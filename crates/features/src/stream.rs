@@ -75,7 +75,8 @@ impl StreamingExtractor {
 
     fn append(&mut self, chunk: &[f32]) {
         let want_head = (self.pad + 1).saturating_sub(self.head.len());
-        self.head.extend_from_slice(&chunk[..want_head.min(chunk.len())]);
+        self.head
+            .extend_from_slice(&chunk[..want_head.min(chunk.len())]);
         self.buf.extend_from_slice(chunk);
         self.total += chunk.len();
     }
@@ -117,7 +118,10 @@ impl StreamingExtractor {
         }
         self.emit_full(out);
         let w = self.cfg.window_frames;
-        if n_frames > self.last_full_end && 2 * (n_frames - self.last_full_end) >= w && n_frames >= w {
+        if n_frames > self.last_full_end
+            && 2 * (n_frames - self.last_full_end) >= w
+            && n_frames >= w
+        {
             out.push(self.window_at(n_frames - w));
         }
         self.reset();
@@ -181,7 +185,10 @@ impl StreamingExtractor {
     /// Drop frames no future window needs and samples no future frame needs.
     fn trim(&mut self) {
         // The end-aligned window starts after the last full window's start.
-        let keep_frame = self.next_window.saturating_sub(self.cfg.hop_frames()).max(self.frames_base);
+        let keep_frame = self
+            .next_window
+            .saturating_sub(self.cfg.hop_frames())
+            .max(self.frames_base);
         let drop_frames = (keep_frame - self.frames_base).min(self.energies.len());
         if drop_frames > 0 && drop_frames * 2 >= self.energies.len() {
             self.frames.drain(..drop_frames * self.cfg.n_mels);
@@ -191,7 +198,9 @@ impl StreamingExtractor {
         // Right reflection may mirror up to n_fft samples before the next frame's start.
         let next_start = (self.next_frame * self.cfg.hop_length) as isize - self.pad as isize;
         let keep_sample = (next_start - 2 * self.cfg.n_fft as isize).max(0) as usize;
-        let drop = keep_sample.saturating_sub(self.buf_start).min(self.buf.len());
+        let drop = keep_sample
+            .saturating_sub(self.buf_start)
+            .min(self.buf.len());
         if drop > 0 && drop * 2 >= self.buf.len() {
             self.buf.drain(..drop);
             self.buf_start += drop;

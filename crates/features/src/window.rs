@@ -48,7 +48,10 @@ pub fn window_starts(n_frames: usize, cfg: &FeatureConfig) -> Vec<usize> {
     if w == 0 || n_frames < w {
         return Vec::new();
     }
-    let mut starts: Vec<usize> = (0..).map(|k| k * h).take_while(|s| s + w <= n_frames).collect();
+    let mut starts: Vec<usize> = (0..)
+        .map(|k| k * h)
+        .take_while(|s| s + w <= n_frames)
+        .collect();
     let last_end = starts.last().map_or(0, |s| s + w);
     if 2 * (n_frames - last_end) >= w && n_frames > last_end {
         starts.push(n_frames - w);
@@ -83,7 +86,9 @@ impl FramePipeline {
 
     /// Process one frame of raw samples; writes `n_mels` dB values, returns the frame energy.
     pub(crate) fn process(&mut self, frame: &[f32], db_out: &mut [f32]) -> f32 {
-        let energy = self.stft.frame_into(frame, self.power, &mut self.spec, &mut self.scratch);
+        let energy = self
+            .stft
+            .frame_into(frame, self.power, &mut self.spec, &mut self.scratch);
         self.mel.apply_frame(&self.spec, db_out);
         for v in db_out.iter_mut() {
             *v = 10.0 * v.max(self.amin).log10();
@@ -94,7 +99,12 @@ impl FramePipeline {
 
 /// Build a [`Window`] from `window_frames` consecutive frames (`frames_db` frame-major,
 /// `window_frames x n_mels`) and their energies.
-pub(crate) fn assemble_window(cfg: &FeatureConfig, start_frame: usize, frames_db: &[f32], energies: &[f32]) -> Window {
+pub(crate) fn assemble_window(
+    cfg: &FeatureConfig,
+    start_frame: usize,
+    frames_db: &[f32],
+    energies: &[f32],
+) -> Window {
     let w = cfg.window_frames;
     let n_mels = cfg.n_mels;
     let mut values = vec![0.0f32; n_mels * w];
@@ -108,15 +118,22 @@ pub(crate) fn assemble_window(cfg: &FeatureConfig, start_frame: usize, frames_db
         let floor = max - t;
         values.iter_mut().for_each(|v| *v = v.max(floor));
     }
-    let mean_square = energies.iter().map(|&e| e as f64).sum::<f64>() / energies.len().max(1) as f64;
-    let energy_dbfs = (10.0 * (mean_square.max(ENERGY_FLOOR) / FULL_SCALE_SINE_MEAN_SQUARE).log10()) as f32;
+    let mean_square =
+        energies.iter().map(|&e| e as f64).sum::<f64>() / energies.len().max(1) as f64;
+    let energy_dbfs =
+        (10.0 * (mean_square.max(ENERGY_FLOOR) / FULL_SCALE_SINE_MEAN_SQUARE).log10()) as f32;
     let silent = cfg.silence_threshold_db.is_some_and(|t| energy_dbfs < t);
     if silent {
         values.fill(0.0);
     } else {
         normalise(&mut values, cfg.normalization, max);
     }
-    Window { start_frame, values, silent, energy_dbfs }
+    Window {
+        start_frame,
+        values,
+        silent,
+        energy_dbfs,
+    }
 }
 
 /// Per-window normalisation in place (`max` = the window's maximum before clipping, which
@@ -128,12 +145,18 @@ fn normalise(values: &mut [f32], norm: WindowNorm, max: f32) {
         WindowNorm::MeanStd => {
             let n = values.len().max(1) as f64;
             let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
-            let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+            let var = values
+                .iter()
+                .map(|&v| (v as f64 - mean).powi(2))
+                .sum::<f64>()
+                / n;
             let std = var.sqrt();
             if std <= STD_FLOOR {
                 values.fill(0.0);
             } else {
-                values.iter_mut().for_each(|v| *v = ((*v as f64 - mean) / std) as f32);
+                values
+                    .iter_mut()
+                    .for_each(|v| *v = ((*v as f64 - mean) / std) as f32);
             }
         }
     }
@@ -188,10 +211,10 @@ impl WindowExtractor {
         self.frames.resize(n_frames * n_mels, 0.0);
         self.energies.resize(n_frames, 0.0);
         for t in 0..n_frames {
-            self.pipeline.stft.gather_frame(signal, t, &mut self.frame);
+            let f = self.pipeline.stft.frame_of(signal, t, &mut self.frame);
             let e = self
                 .pipeline
-                .process(&self.frame, &mut self.frames[t * n_mels..(t + 1) * n_mels]);
+                .process(f, &mut self.frames[t * n_mels..(t + 1) * n_mels]);
             self.energies[t] = e;
         }
         let w = self.cfg.window_frames;

@@ -20,7 +20,8 @@ pub fn golden_dir(test: &str) -> Option<PathBuf> {
 
 /// 16-bit PCM WAV as `int16 / 32768` f32 (what `librosa.load(sr=None)` returns) and its rate.
 pub fn read_wav(path: &Path) -> (Vec<f32>, u32) {
-    let mut r = hound::WavReader::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut r =
+        hound::WavReader::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
     let spec = r.spec();
     assert_eq!(spec.bits_per_sample, 16, "{}", path.display());
     assert_eq!(spec.channels, 1, "{}", path.display());
@@ -37,7 +38,11 @@ pub fn read_csv(path: &Path) -> Vec<Vec<f32>> {
         .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split(',').map(|v| v.trim().parse::<f32>().expect("float")).collect())
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.trim().parse::<f32>().expect("float"))
+                .collect()
+        })
         .collect()
 }
 

@@ -1,11 +1,20 @@
 //! CSV / NPY writers (atomic) and the spectrogram picture.
 
-use hark_features::{FeatureConfig, MatrixKind, SpectrogramOptions, feature_matrix, render_spectrogram_png, write_csv, write_npy};
+use hark_features::{
+    FeatureConfig, MatrixKind, SpectrogramOptions, feature_matrix, render_spectrogram_png,
+    write_csv, write_npy,
+};
 
 #[test]
 fn csv_round_trips_exactly() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = FeatureConfig { sr: 8000, n_fft: 256, hop_length: 128, n_mels: 40, ..Default::default() };
+    let cfg = FeatureConfig {
+        sr: 8000,
+        n_fft: 256,
+        hop_length: 128,
+        n_mels: 40,
+        ..Default::default()
+    };
     let y = crate::common::test_signal(4000, 8000, 8);
     let m = feature_matrix(&y, &cfg, MatrixKind::MelPower).expect("mel");
     let path = dir.path().join("mel.csv");
@@ -32,8 +41,15 @@ fn npy_has_numpy_layout() {
     let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
     assert_eq!((10 + hlen) % 64, 0, "header aligned to 64");
     let header = std::str::from_utf8(&bytes[10..10 + hlen]).expect("ascii");
-    assert!(header.contains("'descr': '<f4'") && header.contains("'shape': (3, 5)") && header.contains("False"));
-    let data: Vec<f32> = bytes[10 + hlen..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    assert!(
+        header.contains("'descr': '<f4'")
+            && header.contains("'shape': (3, 5)")
+            && header.contains("False")
+    );
+    let data: Vec<f32> = bytes[10 + hlen..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
     assert_eq!(data, m.iter().copied().collect::<Vec<_>>(), "C order");
     let err = write_npy(dir.path().join("missing/m.npy"), &m).expect_err("no folder");
     assert!(err.to_string().contains("missing"));
@@ -42,15 +58,30 @@ fn npy_has_numpy_layout() {
 #[test]
 fn spectrogram_png_is_written() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = FeatureConfig { sr: 8000, n_fft: 256, hop_length: 128, n_mels: 40, window_frames: 10, ..Default::default() };
+    let cfg = FeatureConfig {
+        sr: 8000,
+        n_fft: 256,
+        hop_length: 128,
+        n_mels: 40,
+        window_frames: 10,
+        ..Default::default()
+    };
     let y = crate::common::test_signal(8000 * 2, 8000, 3);
     let db = feature_matrix(&y, &cfg, MatrixKind::LogMelDb).expect("db");
     let path = dir.path().join("spec.png");
-    let opts = SpectrogramOptions { title: "test".into(), show_windows: true, ..Default::default() };
+    let opts = SpectrogramOptions {
+        title: "test".into(),
+        show_windows: true,
+        ..Default::default()
+    };
     render_spectrogram_png(&path, &db, &cfg, &opts).expect("render");
     let bytes = std::fs::read(&path).expect("read png");
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1, "no temp files left behind");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("ls").count(),
+        1,
+        "no temp files left behind"
+    );
     let wrong = ndarray::Array2::<f32>::zeros((7, 10));
     assert!(render_spectrogram_png(dir.path().join("bad.png"), &wrong, &cfg, &opts).is_err());
 }

@@ -1,6 +1,8 @@
 //! librosa 0.11.0 golden values (`../shared/golden`, tolerances from its README section 5).
 
-use hark_features::{FeatureConfig, MatrixKind, MelFilterbank, MelScale, feature_matrix, mel_frequencies};
+use hark_features::{
+    FeatureConfig, MatrixKind, MelFilterbank, MelScale, feature_matrix, mel_frequencies,
+};
 use ndarray::Array2;
 
 use crate::common::{golden_dir, read_csv, read_csv_f64, read_wav};
@@ -27,13 +29,25 @@ fn cases() -> Vec<Case> {
         Case {
             prefix: "chirp",
             wav: "chirp_22050.wav",
-            cfg: FeatureConfig { sr: 22050, n_fft: 1024, hop_length: 512, n_mels: 60, ..Default::default() },
+            cfg: FeatureConfig {
+                sr: 22050,
+                n_fft: 1024,
+                hop_length: 512,
+                n_mels: 60,
+                ..Default::default()
+            },
             frames: 87,
         },
         Case {
             prefix: "fsdd",
             wav: "fsdd_3_jackson_12.wav",
-            cfg: FeatureConfig { sr: 8000, n_fft: 256, hop_length: 128, n_mels: 40, ..Default::default() },
+            cfg: FeatureConfig {
+                sr: 8000,
+                n_fft: 256,
+                hop_length: 128,
+                n_mels: 40,
+                ..Default::default()
+            },
             frames: 30,
         },
     ]
@@ -47,7 +61,11 @@ fn assert_matrix(name: &str, a: &Array2<f32>, g: &[Vec<f32>], tol: impl Fn(f32, 
         for (j, &gv) in row.iter().enumerate() {
             let d = (a[[i, j]] - gv).abs();
             worst = worst.max(d);
-            assert!(d <= tol(gv, gmax), "{name}[{i},{j}]: got {} want {gv} (diff {d})", a[[i, j]]);
+            assert!(
+                d <= tol(gv, gmax),
+                "{name}[{i},{j}]: got {} want {gv} (diff {d})",
+                a[[i, j]]
+            );
         }
     }
     println!("{name}: max abs diff {worst:e}");
@@ -55,7 +73,9 @@ fn assert_matrix(name: &str, a: &Array2<f32>, g: &[Vec<f32>], tol: impl Fn(f32, 
 
 #[test]
 fn stft_mel_db_match_librosa() {
-    let Some(dir) = golden_dir("stft_mel_db_match_librosa") else { return };
+    let Some(dir) = golden_dir("stft_mel_db_match_librosa") else {
+        return;
+    };
     let spec_tol = |g: f32, gmax: f32| SPEC_REL_OF_MAX * gmax + SPEC_REL * g.abs();
     for case in cases() {
         let (y, sr) = read_wav(&dir.join(case.wav));
@@ -63,26 +83,58 @@ fn stft_mel_db_match_librosa() {
         let p = case.prefix;
         let mag = feature_matrix(&y, &case.cfg, MatrixKind::StftMagnitude).expect("stft");
         assert_eq!(mag.ncols(), case.frames, "{p}: frame count");
-        assert_matrix(&format!("{p} stft"), &mag, &read_csv(&dir.join(format!("{p}_stft_mag.csv"))), spec_tol);
+        assert_matrix(
+            &format!("{p} stft"),
+            &mag,
+            &read_csv(&dir.join(format!("{p}_stft_mag.csv"))),
+            spec_tol,
+        );
         let mel = feature_matrix(&y, &case.cfg, MatrixKind::MelPower).expect("mel");
-        assert_matrix(&format!("{p} melspec"), &mel, &read_csv(&dir.join(format!("{p}_melspec.csv"))), spec_tol);
+        assert_matrix(
+            &format!("{p} melspec"),
+            &mel,
+            &read_csv(&dir.join(format!("{p}_melspec.csv"))),
+            spec_tol,
+        );
         let db = feature_matrix(&y, &case.cfg, MatrixKind::LogMelDb).expect("db");
-        assert_matrix(&format!("{p} dB"), &db, &read_csv(&dir.join(format!("{p}_melspec_db.csv"))), |_, _| DB_ABS);
+        assert_matrix(
+            &format!("{p} dB"),
+            &db,
+            &read_csv(&dir.join(format!("{p}_melspec_db.csv"))),
+            |_, _| DB_ABS,
+        );
     }
 }
 
 #[test]
 fn filterbank_and_mel_frequencies_match_librosa() {
-    let Some(dir) = golden_dir("filterbank_and_mel_frequencies_match_librosa") else { return };
+    let Some(dir) = golden_dir("filterbank_and_mel_frequencies_match_librosa") else {
+        return;
+    };
     for case in cases() {
         let p = case.prefix;
-        let fb = MelFilterbank::from_config(&case.cfg).expect("filterbank").to_dense();
-        assert_matrix(&format!("{p} mel fb"), &fb, &read_csv(&dir.join(format!("{p}_mel_fb.csv"))), |_, _| FB_ABS);
+        let fb = MelFilterbank::from_config(&case.cfg)
+            .expect("filterbank")
+            .to_dense();
+        assert_matrix(
+            &format!("{p} mel fb"),
+            &fb,
+            &read_csv(&dir.join(format!("{p}_mel_fb.csv"))),
+            |_, _| FB_ABS,
+        );
         let want = read_csv_f64(&dir.join(format!("{p}_mel_freqs.csv")));
-        let got = mel_frequencies(case.cfg.n_mels + 2, 0.0, case.cfg.sr as f64 / 2.0, MelScale::Slaney);
+        let got = mel_frequencies(
+            case.cfg.n_mels + 2,
+            0.0,
+            case.cfg.sr as f64 / 2.0,
+            MelScale::Slaney,
+        );
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(&want) {
-            assert!((g - w).abs() <= FREQ_REL * w.abs(), "{p} mel freq {g} vs {w}");
+            assert!(
+                (g - w).abs() <= FREQ_REL * w.abs(),
+                "{p} mel freq {g} vs {w}"
+            );
         }
     }
 }
@@ -91,15 +143,27 @@ fn filterbank_and_mel_frequencies_match_librosa() {
 /// over frames of the dB mel spectrogram.
 #[test]
 fn fsdd_test_split_meanstd_match_librosa() {
-    let Some(dir) = golden_dir("fsdd_test_split_meanstd_match_librosa") else { return };
+    let Some(dir) = golden_dir("fsdd_test_split_meanstd_match_librosa") else {
+        return;
+    };
     let fsdd = crate::common::shared_dir().join("data/fsdd");
     if !fsdd.join("labels.csv").exists() {
-        println!("SKIP: fsdd_test_split_meanstd_match_librosa: {} not found", fsdd.display());
+        println!(
+            "SKIP: fsdd_test_split_meanstd_match_librosa: {} not found",
+            fsdd.display()
+        );
         return;
     }
-    let cfg = FeatureConfig { sr: 8000, n_fft: 256, hop_length: 128, n_mels: 40, ..Default::default() };
+    let cfg = FeatureConfig {
+        sr: 8000,
+        n_fft: 256,
+        hop_length: 128,
+        n_mels: 40,
+        ..Default::default()
+    };
     let ex = hark_features::MatrixExtractor::new(&cfg).expect("config");
-    let text = std::fs::read_to_string(dir.join("fsdd_test_features_logmel_meanstd.csv")).expect("golden");
+    let text =
+        std::fs::read_to_string(dir.join("fsdd_test_features_logmel_meanstd.csv")).expect("golden");
     let mut lines = text.lines();
     lines.next(); // header
     let golden: Vec<(String, Vec<f32>)> = lines

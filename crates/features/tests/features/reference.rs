@@ -2,8 +2,8 @@
 //! fmin/fmax limits, MFCC basis.
 
 use hark_features::{
-    FeatureConfig, MelFilterbank, MelNorm, MelScale, PadMode, Stft, dct_ii_ortho, fft_frequencies, hz_to_mel,
-    mel_frequencies,
+    FeatureConfig, MelFilterbank, MelNorm, MelScale, PadMode, Stft, dct_ii_ortho, fft_frequencies,
+    hz_to_mel, mel_frequencies,
 };
 
 /// STFT vs f64 DFT: `|a - g| <= DFT_REL_OF_MAX * max(g)` (f32 FFT rounding).
@@ -39,7 +39,9 @@ fn naive_stft_mag(y: &[f32], n_fft: usize, hop: usize, win: usize, reflect: bool
     let n_frames = 1 + y.len() / hop;
     (0..n_frames)
         .map(|t| {
-            let frame: Vec<f64> = (0..n_fft).map(|n| w[n] * get((t * hop + n) as isize - pad as isize)).collect();
+            let frame: Vec<f64> = (0..n_fft)
+                .map(|n| w[n] * get((t * hop + n) as isize - pad as isize))
+                .collect();
             (0..=n_fft / 2)
                 .map(|k| {
                     let (mut re, mut im) = (0.0f64, 0.0f64);
@@ -62,6 +64,7 @@ fn stft_matches_direct_dft_on_seeded_noise() {
     for (n_fft, hop, win, pad_mode) in [
         (256, 100, 256, PadMode::Constant),
         (128, 64, 96, PadMode::Constant),
+        (250, 100, 250, PadMode::Constant), // n_fft not a multiple of 8
         (256, 128, 256, PadMode::Reflect),
     ] {
         let stft = Stft::new(n_fft, hop, Some(win), true, pad_mode).expect("plan");
@@ -72,7 +75,11 @@ fn stft_matches_direct_dft_on_seeded_noise() {
         for (t, col) in want.iter().enumerate() {
             for (k, &g) in col.iter().enumerate() {
                 let d = (got[[k, t]] as f64 - g).abs();
-                assert!(d <= DFT_REL_OF_MAX * gmax, "n_fft {n_fft} frame {t} bin {k}: {} vs {g}", got[[k, t]]);
+                assert!(
+                    d <= DFT_REL_OF_MAX * gmax,
+                    "n_fft {n_fft} frame {t} bin {k}: {} vs {g}",
+                    got[[k, t]]
+                );
             }
         }
     }
@@ -85,7 +92,12 @@ fn frame_count_formula() {
         assert_eq!(stft.n_frames(n), 1 + n / 128, "n = {n}");
         assert_eq!(stft.magnitude(&vec![0.1; n]).ncols(), 1 + n / 128);
     }
-    let cfg = FeatureConfig { center: false, n_fft: 512, hop_length: 128, ..Default::default() };
+    let cfg = FeatureConfig {
+        center: false,
+        n_fft: 512,
+        hop_length: 128,
+        ..Default::default()
+    };
     assert_eq!(cfg.n_frames(511), 0);
     assert_eq!(cfg.n_frames(512), 1);
     assert_eq!(cfg.n_frames(512 + 300), 3);
@@ -95,7 +107,8 @@ fn frame_count_formula() {
 fn filterbank_peaks_sit_on_mel_centres() {
     for scale in [MelScale::Slaney, MelScale::Htk] {
         let (sr, n_fft, n_mels) = (16000u32, 2048usize, 40usize);
-        let fb = MelFilterbank::new(sr, n_fft, n_mels, 0.0, 8000.0, scale, MelNorm::Slaney).expect("fb");
+        let fb =
+            MelFilterbank::new(sr, n_fft, n_mels, 0.0, 8000.0, scale, MelNorm::Slaney).expect("fb");
         let centres = mel_frequencies(n_mels + 2, 0.0, 8000.0, scale);
         let freqs = fft_frequencies(sr as f64, n_fft);
         let bin_hz = sr as f64 / n_fft as f64;
@@ -108,7 +121,12 @@ fn filterbank_peaks_sit_on_mel_centres() {
                     .map(|(j, _)| j)
                     .expect("non-empty filter");
             let d = (freqs[peak] - centres[i + 1]).abs();
-            assert!(d <= PEAK_BINS * bin_hz, "{scale:?} filter {i}: peak {} Hz vs centre {} Hz", freqs[peak], centres[i + 1]);
+            assert!(
+                d <= PEAK_BINS * bin_hz,
+                "{scale:?} filter {i}: peak {} Hz vs centre {} Hz",
+                freqs[peak],
+                centres[i + 1]
+            );
         }
     }
 }
@@ -117,7 +135,10 @@ fn filterbank_peaks_sit_on_mel_centres() {
 fn htk_and_slaney_scales_differ_as_expected() {
     // HTK: centres equally spaced in 2595 log10(1 + f / 700).
     let htk = mel_frequencies(10, 0.0, 8000.0, MelScale::Htk);
-    let m: Vec<f64> = htk.iter().map(|&f| 2595.0 * (1.0 + f / 700.0).log10()).collect();
+    let m: Vec<f64> = htk
+        .iter()
+        .map(|&f| 2595.0 * (1.0 + f / 700.0).log10())
+        .collect();
     for w in m.windows(3) {
         assert!(((w[2] - w[1]) - (w[1] - w[0])).abs() < 1e-9);
     }
@@ -125,8 +146,14 @@ fn htk_and_slaney_scales_differ_as_expected() {
     // Slaney: linear below 1 kHz (200/3 Hz per mel), so 1 kHz is mel 15.
     assert!((hz_to_mel(1000.0, MelScale::Slaney) - 15.0).abs() < 1e-12);
     let slaney = mel_frequencies(10, 0.0, 8000.0, MelScale::Slaney);
-    assert!((slaney[1] - slaney[0] - (slaney[2] - slaney[1])).abs() < 1e-9, "linear part");
-    assert!((htk[1] - slaney[1]).abs() > 10.0, "the scales must give different centres");
+    assert!(
+        (slaney[1] - slaney[0] - (slaney[2] - slaney[1])).abs() < 1e-9,
+        "linear part"
+    );
+    assert!(
+        (htk[1] - slaney[1]).abs() > 10.0,
+        "the scales must give different centres"
+    );
 }
 
 #[test]
@@ -139,7 +166,11 @@ fn filters_stay_inside_fmin_fmax() {
             let freqs = fft_frequencies(sr as f64, n_fft);
             for ((_, k), &w) in dense.indexed_iter() {
                 if w != 0.0 {
-                    assert!(freqs[k] > 300.0 && freqs[k] < 4000.0, "weight at {} Hz", freqs[k]);
+                    assert!(
+                        freqs[k] > 300.0 && freqs[k] < 4000.0,
+                        "weight at {} Hz",
+                        freqs[k]
+                    );
                 }
             }
             if norm == MelNorm::None {

@@ -5,12 +5,21 @@ use hark_features::{FeatureConfig, PadMode, StreamingExtractor, Window, WindowEx
 /// Streaming vs batch values (they share the per-frame code, so in practice bit-identical).
 const STREAM_TOL: f32 = 1e-6;
 
-fn stream(ex: &mut StreamingExtractor, y: &[f32], rng: &mut fastrand::Rng, max_chunk: usize) -> Vec<Window> {
+fn stream(
+    ex: &mut StreamingExtractor,
+    y: &[f32],
+    rng: &mut fastrand::Rng,
+    max_chunk: usize,
+) -> Vec<Window> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < y.len() {
         // Mix tiny chunks (down to 1 sample) with large ones (up to max_chunk).
-        let n = if rng.bool() { rng.usize(1..=64) } else { rng.usize(1..=max_chunk) };
+        let n = if rng.bool() {
+            rng.usize(1..=64)
+        } else {
+            rng.usize(1..=max_chunk)
+        };
         let end = (i + n).min(y.len());
         ex.push(&y[i..end], &mut out);
         i = end;
@@ -24,10 +33,17 @@ fn assert_same(a: &[Window], b: &[Window], what: &str) {
     for (x, y) in a.iter().zip(b) {
         assert_eq!(x.start_frame, y.start_frame, "{what}");
         assert_eq!(x.silent, y.silent, "{what}");
-        assert!((x.energy_dbfs - y.energy_dbfs).abs() <= STREAM_TOL, "{what}: energy");
+        assert!(
+            (x.energy_dbfs - y.energy_dbfs).abs() <= STREAM_TOL,
+            "{what}: energy"
+        );
         assert_eq!(x.values.len(), y.values.len());
         for (p, q) in x.values.iter().zip(&y.values) {
-            assert!((p - q).abs() <= STREAM_TOL, "{what} at frame {}: {p} vs {q}", x.start_frame);
+            assert!(
+                (p - q).abs() <= STREAM_TOL,
+                "{what} at frame {}: {p} vs {q}",
+                x.start_frame
+            );
         }
     }
 }
@@ -37,7 +53,11 @@ fn streaming_equals_batch_for_random_chunks() {
     let mut rng = fastrand::Rng::with_seed(1234);
     let sr = 8000;
     for overlap in [0.0f32, 0.5, 0.9] {
-        for (pad_mode, center) in [(PadMode::Constant, true), (PadMode::Reflect, true), (PadMode::Constant, false)] {
+        for (pad_mode, center) in [
+            (PadMode::Constant, true),
+            (PadMode::Reflect, true),
+            (PadMode::Constant, false),
+        ] {
             let cfg = FeatureConfig {
                 sr,
                 n_fft: 256,
@@ -57,7 +77,13 @@ fn streaming_equals_batch_for_random_chunks() {
                 let want = batch.windows(&y);
                 for max_chunk in [1usize, 300, 8000 * 4] {
                     let got = stream(&mut st, &y, &mut rng, max_chunk);
-                    assert_same(&got, &want, &format!("overlap {overlap} {pad_mode:?} center {center} n {n} chunk {max_chunk}"));
+                    assert_same(
+                        &got,
+                        &want,
+                        &format!(
+                            "overlap {overlap} {pad_mode:?} center {center} n {n} chunk {max_chunk}"
+                        ),
+                    );
                 }
             }
         }
