@@ -122,13 +122,15 @@ pub fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
 pub fn downmix_into(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
     match channels {
         0 | 1 => out.extend_from_slice(interleaved),
-        2 => out.extend(interleaved.chunks_exact(2).map(|f| (f[0] + f[1]) * 0.5)),
+        // Scale before summing: a float file with samples near f32::MAX must not overflow
+        // to infinity in the mean (found by the decode_any fuzz target).
+        2 => out.extend(interleaved.chunks_exact(2).map(|f| f[0] * 0.5 + f[1] * 0.5)),
         c => {
             let scale = 1.0 / c as f32;
             out.extend(
                 interleaved
                     .chunks_exact(c)
-                    .map(|f| f.iter().sum::<f32>() * scale),
+                    .map(|f| f.iter().map(|x| x * scale).sum::<f32>()),
             );
         }
     }
@@ -144,6 +146,14 @@ mod tests {
         assert_eq!(downmix(&x, 2), vec![0.5, 0.0, 0.5]);
         assert_eq!(downmix(&x, 3), vec![0.5, 1.0 / 3.0 * 0.5]);
         assert_eq!(downmix(&x, 1), x.to_vec());
+    }
+
+    /// Regression (fuzz decode_any): huge finite samples must not downmix to infinity.
+    #[test]
+    fn downmix_of_huge_samples_stays_finite() {
+        let x = [3e38_f32, 3e38, -3e38, -3e38, 3e38, 3e38];
+        assert!(downmix(&x, 2).iter().all(|v| v.is_finite()));
+        assert!(downmix(&x, 3).iter().all(|v| v.is_finite()));
     }
 
     #[test]
