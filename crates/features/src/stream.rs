@@ -149,8 +149,15 @@ impl StreamingExtractor {
     fn compute_frame(&mut self, len: usize) {
         let start = (self.next_frame * self.cfg.hop_length) as isize - self.pad as isize;
         let mut frame = std::mem::take(&mut self.frame);
-        for (j, v) in frame.iter_mut().enumerate() {
-            *v = self.sample(start + j as isize, len);
+        let n_fft = frame.len();
+        if start >= self.buf_start as isize && start as usize + n_fft <= len {
+            // Inside the signal and the buffer: copy, no per-sample padding logic.
+            let at = start as usize - self.buf_start;
+            frame.copy_from_slice(&self.buf[at..at + n_fft]);
+        } else {
+            for (j, v) in frame.iter_mut().enumerate() {
+                *v = self.sample(start + j as isize, len);
+            }
         }
         let n_mels = self.cfg.n_mels;
         let at = self.frames.len();

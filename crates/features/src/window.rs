@@ -90,9 +90,7 @@ impl FramePipeline {
             .stft
             .frame_into(frame, self.power, &mut self.spec, &mut self.scratch);
         self.mel.apply_frame(&self.spec, db_out);
-        for v in db_out.iter_mut() {
-            *v = 10.0 * v.max(self.amin).log10();
-        }
+        crate::db::db_ref_one(db_out, self.amin);
         energy
     }
 }
