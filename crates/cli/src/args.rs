@@ -104,7 +104,9 @@ fn parse_threshold(s: &str) -> Result<Option<f32>, String> {
     if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") {
         return Ok(None);
     }
-    s.parse::<f32>().map(Some).map_err(|e| format!("expected a dBFS number or 'off': {e}"))
+    s.parse::<f32>()
+        .map(Some)
+        .map_err(|e| format!("expected a dBFS number or 'off': {e}"))
 }
 
 impl FeatureArgs {
@@ -268,7 +270,7 @@ pub struct TrainOpts {
     /// Window pooling for clip decisions.
     #[arg(long, value_enum, default_value = "mean")]
     pub aggregation: AggregationArg,
-    /// Feature cache folder [default: .hark-cache in the dataset folder].
+    /// Feature cache folder [default: $HARK_CACHE_DIR, else ~/.cache/hark].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// Do not show progress bars.
@@ -321,7 +323,7 @@ pub struct EvalArgs {
     /// Override the model's unknown-threshold.
     #[arg(long)]
     pub threshold: Option<f32>,
-    /// Feature cache folder [default: .hark-cache in the dataset folder].
+    /// Feature cache folder [default: $HARK_CACHE_DIR, else ~/.cache/hark].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// Do not show progress bars.

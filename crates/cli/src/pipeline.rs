@@ -16,24 +16,43 @@ use rand::seq::SliceRandom;
 
 /// Open a dataset and print what validation found (missing files, bad rows) to stderr.
 pub fn open_dataset(path: &Path) -> Result<Dataset> {
-    let ds = hark_data::open(path).with_context(|| format!("cannot open dataset {}", path.display()))?;
+    let ds =
+        hark_data::open(path).with_context(|| format!("cannot open dataset {}", path.display()))?;
     for p in &ds.problems {
         eprintln!("warning: {p}");
     }
     if !ds.problems.is_empty() {
-        eprintln!("warning: {} problem(s) in {}; those entries are skipped", ds.problems.len(), path.display());
+        eprintln!(
+            "warning: {} in {}; those entries are skipped",
+            hark_data::summarize(&ds.problems),
+            path.display()
+        );
     }
     Ok(ds)
 }
 
-/// Default feature cache: `.hark-cache` beside the dataset's metadata.
-pub fn cache_dir(ds: &Dataset, explicit: Option<&Path>) -> PathBuf {
-    explicit.map(Path::to_path_buf).unwrap_or_else(|| ds.root.join(".hark-cache"))
+/// Feature cache folder: the one given, else `$HARK_CACHE_DIR`, `$XDG_CACHE_HOME/hark` or
+/// `~/.cache/hark` (never inside the dataset, which may be read-only), else `.hark-cache` in
+/// the current folder.
+pub fn cache_dir(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(hark_data::cache::default_cache_dir)
+        .unwrap_or_else(|| PathBuf::from(".hark-cache"))
 }
 
 /// Compute (or load cached) features for every clip, reporting clips that failed.
-pub fn extract(ds: &Dataset, cfg: &FeatureConfig, cache: PathBuf, quiet: bool) -> Result<FeatureSet> {
-    let opts = ExtractOptions { cache_dir: Some(cache), progress: !quiet, threads: None };
+pub fn extract(
+    ds: &Dataset,
+    cfg: &FeatureConfig,
+    cache: PathBuf,
+    quiet: bool,
+) -> Result<FeatureSet> {
+    let opts = ExtractOptions {
+        cache_dir: Some(cache),
+        progress: !quiet,
+        threads: None,
+    };
     let fs = hark_data::extract(ds, cfg, &opts).context("feature extraction failed")?;
     for f in &fs.failed {
         eprintln!("warning: skipped {}: {}", f.path.display(), f.error);
@@ -51,7 +70,13 @@ pub struct Partition {
 
 /// Partition for `hark train`: test clips (split = test, or `test_fold`) are never trained on;
 /// validation is the split/fold given, else a stratified `fraction` of the training clips.
-pub fn partition(ds: &Dataset, val_fold: Option<u32>, test_fold: Option<u32>, fraction: f32, seed: u64) -> Partition {
+pub fn partition(
+    ds: &Dataset,
+    val_fold: Option<u32>,
+    test_fold: Option<u32>,
+    fraction: f32,
+    seed: u64,
+) -> Partition {
     let mut p = Partition::default();
     for (i, c) in ds.clips.iter().enumerate() {
         if c.split == Some(Split::Test) || (test_fold.is_some() && c.fold == test_fold) {
@@ -71,10 +96,18 @@ pub fn partition(ds: &Dataset, val_fold: Option<u32>, test_fold: Option<u32>, fr
 }
 
 /// Split `clips` into (rest, held-out) with about `fraction` of each class held out, seeded.
-pub fn stratified_split(ds: &Dataset, clips: &[usize], fraction: f32, seed: u64) -> (Vec<usize>, Vec<usize>) {
+pub fn stratified_split(
+    ds: &Dataset,
+    clips: &[usize],
+    fraction: f32,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
     let mut by_class: HashMap<&str, Vec<usize>> = HashMap::new();
     for &i in clips {
-        by_class.entry(ds.clips[i].label.as_str()).or_default().push(i);
+        by_class
+            .entry(ds.clips[i].label.as_str())
+            .or_default()
+            .push(i);
     }
     let mut labels: Vec<&str> = by_class.keys().copied().collect();
     labels.sort_unstable();
@@ -94,23 +127,34 @@ pub fn stratified_split(ds: &Dataset, clips: &[usize], fraction: f32, seed: u64)
 
 /// Position of each dataset clip in the feature set (clips that failed are absent).
 pub fn feature_index(fs: &FeatureSet) -> HashMap<usize, usize> {
-    fs.clips.iter().enumerate().map(|(pos, cw)| (cw.clip, pos)).collect()
+    fs.clips
+        .iter()
+        .enumerate()
+        .map(|(pos, cw)| (cw.clip, pos))
+        .collect()
 }
 
 /// Windows of the given clips with labels mapped through `classes` (model class order).
 /// Clips whose label is not in `classes` or whose features failed are skipped.
-pub fn window_set(ds: &Dataset, fs: &FeatureSet, clips: &[usize], classes: &[String]) -> WindowSet {
+pub fn window_set(
+    ds: &Dataset,
+    fs: &FeatureSet,
+    clips: &[usize],
+    classes: &[String],
+) -> Result<WindowSet> {
     let index = feature_index(fs);
     let cfg = &fs.config;
     let mut set = WindowSet::new(cfg.n_mels, cfg.window_frames);
     for &ci in clips {
         let Some(&pos) = index.get(&ci) else { continue };
-        let Some(label) = classes.iter().position(|c| *c == ds.clips[ci].label) else { continue };
+        let Some(label) = classes.iter().position(|c| *c == ds.clips[ci].label) else {
+            continue;
+        };
         for w in &fs.clips[pos].windows {
-            set.push(&w.values, label as u32, ci as u32);
+            set.push(&w.values, label as u32, ci as u32)?;
         }
     }
-    set
+    Ok(set)
 }
 
 /// One clip's prediction.
@@ -130,7 +174,7 @@ pub fn predict_clips(
     decision: &DecisionConfig,
 ) -> Result<Vec<ClipPrediction>> {
     let index = feature_index(fs);
-    let n_classes = predictor.classes().len();
+    let n_classes = predictor.n_classes();
     let mut out = Vec::with_capacity(clips.len());
     let mut buf = Vec::new();
     for &ci in clips {
@@ -146,7 +190,12 @@ pub fn predict_clips(
         let probs = predictor.predict(&buf, windows.len())?;
         let clip_probs = aggregate(&probs, n_classes, decision.aggregation);
         let d = decide(&clip_probs, decision.threshold);
-        out.push(ClipPrediction { clip: ci, probs: clip_probs, label: d.label, probability: d.probability });
+        out.push(ClipPrediction {
+            clip: ci,
+            probs: clip_probs,
+            label: d.label,
+            probability: d.probability,
+        });
     }
     if out.is_empty() && !clips.is_empty() {
         bail!("no clip could be predicted (all failed to decode or had no windows)");

@@ -37,14 +37,25 @@ pub struct BarObserver {
 
 impl BarObserver {
     pub fn new(epochs: usize, quiet: bool, prefix: &str) -> Self {
-        let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(0)
+        };
         bar.set_style(
-            ProgressStyle::with_template("{prefix} epoch {msg} [{bar:30}] {pos}/{len} batches {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix} epoch {msg} [{bar:30}] {pos}/{len} batches {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar.set_prefix(prefix.to_string());
-        BarObserver { bar, epochs, quiet, prefix: prefix.to_string() }
+        BarObserver {
+            bar,
+            epochs,
+            quiet,
+            prefix: prefix.to_string(),
+        }
     }
 }
 
@@ -55,7 +66,7 @@ impl TrainObserver for BarObserver {
     }
 
     fn on_epoch(&mut self, s: &EpochStats) {
-        self.bar.set_message(format!("{}/{}", s.epoch + 1, self.epochs));
+        self.bar.set_message(format!("{}/{}", s.epoch, self.epochs));
         if self.quiet {
             return;
         }
@@ -63,16 +74,26 @@ impl TrainObserver for BarObserver {
             (Some(l), Some(a)) => format!("  val loss {l:.4} acc {:.1}%", a * 100.0),
             _ => String::new(),
         };
-        self.bar.println(format!(
+        let line = format!(
             "{}epoch {:>3}: loss {:.4} acc {:.1}%{val}  lr {:.2e}  {:.1} s  {:.0} windows/s",
-            if self.prefix.is_empty() { String::new() } else { format!("{} ", self.prefix) },
-            s.epoch + 1,
+            if self.prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", self.prefix)
+            },
+            s.epoch,
             s.train_loss,
             s.train_acc * 100.0,
             s.lr,
             s.seconds,
             s.windows_per_sec
-        ));
+        );
+        // indicatif drops println output when it draws nowhere (not a terminal): print directly then.
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
     }
 }
 

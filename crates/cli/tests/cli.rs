@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn hark(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hark")).args(args).output().expect("run hark")
+    Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args(args)
+        .output()
+        .expect("run hark")
 }
 
 fn repo() -> PathBuf {
@@ -23,7 +26,11 @@ fn golden() -> Option<PathBuf> {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -32,11 +39,22 @@ fn info_reports_bad_file_and_continues() {
     let bad = dir.path().join("notes.wav");
     std::fs::write(&bad, "this is a text file, not audio\n").expect("write");
     let good = repo().join("demo/fsdd-mini/recordings/0_george_0.wav");
-    let o = hark(&["info", bad.to_str().expect("utf8"), good.to_str().expect("utf8")]);
+    let o = hark(&[
+        "info",
+        bad.to_str().expect("utf8"),
+        good.to_str().expect("utf8"),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("8000 Hz"), "good file still reported: {stdout}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("notes.wav"), "{}", text(&o));
+    assert!(
+        stdout.contains("8000 Hz"),
+        "good file still reported: {stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("notes.wav"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// Tolerance for dB values written as CSV against librosa (golden README section 5).
@@ -61,7 +79,11 @@ fn features_csv_matches_librosa() {
         std::fs::read_to_string(p)
             .expect("read csv")
             .lines()
-            .map(|l| l.split(',').map(|v| v.trim().parse::<f32>().expect("number")).collect())
+            .map(|l| {
+                l.split(',')
+                    .map(|v| v.trim().parse::<f32>().expect("number"))
+                    .collect()
+            })
             .collect()
     };
     let ours = parse(&out);
@@ -98,7 +120,9 @@ fn spectrogram_writes_png() {
 fn unsupported_3gp_is_explained() {
     let p = repo().join("../shared/data/format_samples");
     let Some(f) = std::fs::read_dir(&p).ok().and_then(|d| {
-        d.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "3gp"))
+        d.filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "3gp"))
     }) else {
         eprintln!("SKIP: no 3gp sample in ../shared/data/format_samples");
         return;
@@ -106,7 +130,10 @@ fn unsupported_3gp_is_explained() {
     let o = hark(&["info", f.to_str().expect("utf8")]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr).to_lowercase();
-    assert!(err.contains("amr") && err.contains("not supported"), "{err}");
+    assert!(
+        err.contains("amr") && err.contains("not supported"),
+        "{err}"
+    );
 }
 
 /// Train briefly on a slice of the bundled demo set, then info, eval and predict with the file alone.
@@ -117,10 +144,19 @@ fn train_eval_predict_round_trip() {
     let demo = repo().join("demo/fsdd-mini");
     let manifest = dir.path().join("mini.csv");
     let mut csv = String::from("path,label,split\n");
-    for line in std::fs::read_to_string(demo.join("labels.csv")).expect("labels").lines().skip(1) {
+    for line in std::fs::read_to_string(demo.join("labels.csv"))
+        .expect("labels")
+        .lines()
+        .skip(1)
+    {
         let f: Vec<&str> = line.split(',').collect();
         if ["0", "1", "7"].contains(&f[1]) {
-            csv.push_str(&format!("{},{},{}\n", demo.join(f[0]).display(), f[1], f[3]));
+            csv.push_str(&format!(
+                "{},{},{}\n",
+                demo.join(f[0]).display(),
+                f[1],
+                f[3]
+            ));
         }
     }
     std::fs::write(&manifest, csv).expect("manifest");
@@ -145,7 +181,10 @@ fn train_eval_predict_round_trip() {
     let o = hark(&["info", model.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", text(&o));
     let info = String::from_utf8_lossy(&o.stdout);
-    assert!(info.contains("sr") && info.contains("8000"), "feature settings shown: {info}");
+    assert!(
+        info.contains("sr") && info.contains("8000"),
+        "feature settings shown: {info}"
+    );
 
     let report = dir.path().join("report");
     let o = hark(&[
@@ -159,20 +198,40 @@ fn train_eval_predict_round_trip() {
         cache.to_str().expect("utf8"),
     ]);
     assert!(o.status.success(), "eval failed: {}", text(&o));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).expect("report.json")).expect("json");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(report.join("report.json")).expect("report.json"),
+    )
+    .expect("json");
     let acc = json["metrics"]["accuracy"].as_f64().expect("accuracy");
-    assert!(acc > 0.5, "3-class accuracy after a short training should beat chance by far: {acc}");
+    assert!(
+        acc > 0.5,
+        "3-class accuracy after a short training should beat chance by far: {acc}"
+    );
     assert!(report.join("report.html").is_file());
 
     let wav = demo.join("recordings/7_theo_0.wav");
-    let o = hark(&["predict", model.to_str().expect("utf8"), wav.to_str().expect("utf8"), "--json"]);
+    let o = hark(&[
+        "predict",
+        model.to_str().expect("utf8"),
+        wav.to_str().expect("utf8"),
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let line: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json line");
     let label = line["label"].as_str().expect("label");
     assert!(["0", "1", "7", "unknown"].contains(&label), "{label}");
 
     // A threshold above 1 makes every answer "unknown".
-    let o = hark(&["predict", model.to_str().expect("utf8"), wav.to_str().expect("utf8"), "--threshold", "1.01"]);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("unknown"), "{}", text(&o));
+    let o = hark(&[
+        "predict",
+        model.to_str().expect("utf8"),
+        wav.to_str().expect("utf8"),
+        "--threshold",
+        "1.01",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("unknown"),
+        "{}",
+        text(&o)
+    );
 }

@@ -25,7 +25,8 @@ pub enum Outcome {
 }
 
 fn is_model_file(path: &std::path::Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("hark"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("hark"))
 }
 
 /// `hark info`: one block per file; a bad file is reported and the rest still processed.
@@ -34,7 +35,11 @@ pub fn info(args: &InfoArgs) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for path in &args.files {
-        let shown = if is_model_file(path) { train::model_info(path) } else { audio_info(path) };
+        let shown = if is_model_file(path) {
+            train::model_info(path)
+        } else {
+            audio_info(path)
+        };
         match shown {
             Ok(text) => write!(out, "{text}")?,
             Err(e) => {
@@ -43,14 +48,27 @@ pub fn info(args: &InfoArgs) -> Result<Outcome> {
             }
         }
     }
-    Ok(if failed > 0 { Outcome::SomeFailed } else { Outcome::Ok })
+    Ok(if failed > 0 {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Ok
+    })
 }
 
 fn audio_info(path: &std::path::Path) -> Result<String> {
     let i = hark_audio::probe(path)?;
-    let bits = i.bits_per_sample.map(|b| format!("{b}-bit ")).unwrap_or_default();
-    let dur = i.duration.map(|d| format!("{d:.3} s")).unwrap_or_else(|| "unknown".into());
-    let frames = i.frames.map(|f| format!(" ({f} frames)")).unwrap_or_default();
+    let bits = i
+        .bits_per_sample
+        .map(|b| format!("{b}-bit "))
+        .unwrap_or_default();
+    let dur = i
+        .duration
+        .map(|d| format!("{d:.3} s"))
+        .unwrap_or_else(|| "unknown".into());
+    let frames = i
+        .frames
+        .map(|f| format!(" ({f} frames)"))
+        .unwrap_or_default();
     Ok(format!(
         "{}\n  format:   {}\n  codec:    {bits}{}\n  rate:     {} Hz\n  channels: {}\n  duration: {dur}{frames}\n",
         path.display(),
@@ -62,7 +80,8 @@ fn audio_info(path: &std::path::Path) -> Result<String> {
 }
 
 fn load_for(path: &std::path::Path, sr: u32) -> Result<Vec<f32>> {
-    let audio = hark_audio::load_mono(path, Some(sr)).with_context(|| format!("cannot read {}", path.display()))?;
+    let audio = hark_audio::load_mono(path, Some(sr))
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(audio.samples)
 }
 
@@ -76,13 +95,21 @@ pub fn features(args: &FeaturesArgs) -> Result<Outcome> {
         MatrixArg::Logmel => MatrixKind::LogMelDb,
     };
     let m = hark_features::feature_matrix(&y, &cfg, kind)?;
-    let is_npy = args.output.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    let is_npy = args
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
     if is_npy {
         hark_features::write_npy(&args.output, &m)?;
     } else {
         hark_features::write_csv(&args.output, &m)?;
     }
-    eprintln!("wrote {} ({} x {})", args.output.display(), m.nrows(), m.ncols());
+    eprintln!(
+        "wrote {} ({} x {})",
+        args.output.display(),
+        m.nrows(),
+        m.ncols()
+    );
     Ok(Outcome::Ok)
 }
 
@@ -91,7 +118,11 @@ pub fn spectrogram(args: &SpectrogramArgs) -> Result<Outcome> {
     let cfg = args.features.to_config()?;
     let y = load_for(&args.audio, cfg.sr)?;
     let m = hark_features::feature_matrix(&y, &cfg, MatrixKind::LogMelDb)?;
-    let title = args.audio.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let title = args
+        .audio
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let opts = SpectrogramOptions {
         title,
         show_windows: args.windows,

@@ -16,7 +16,8 @@ use crate::args::PredictArgs;
 
 /// `hark predict`: a bad file is reported and the rest still classified (exit code 1).
 pub fn predict(args: &PredictArgs) -> Result<Outcome> {
-    let file = ModelFile::load(&args.model).with_context(|| format!("cannot load model {}", args.model.display()))?;
+    let file = ModelFile::load(&args.model)
+        .with_context(|| format!("cannot load model {}", args.model.display()))?;
     let predictor = Predictor::new(&file)?;
     let cfg = file.meta.features.clone();
     let mut decision = file.meta.decision;
@@ -26,7 +27,7 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
     if let Some(a) = args.aggregation {
         decision.aggregation = aggregation(a);
     }
-    let classes = &file.meta.classes;
+    let classes = &file.meta.class_names;
     let mut extractor = WindowExtractor::new(&cfg)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -49,8 +50,11 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
             Ok((label, p, clip, n_windows)) => {
                 let name = label.map(|i| classes[i].as_str()).unwrap_or("unknown");
                 if args.json {
-                    let probs: serde_json::Map<String, serde_json::Value> =
-                        classes.iter().zip(&clip).map(|(c, p)| (c.clone(), serde_json::json!(p))).collect();
+                    let probs: serde_json::Map<String, serde_json::Value> = classes
+                        .iter()
+                        .zip(&clip)
+                        .map(|(c, p)| (c.clone(), serde_json::json!(p)))
+                        .collect();
                     let line = serde_json::json!({
                         "file": path.display().to_string(),
                         "label": name,
@@ -69,5 +73,9 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
             }
         }
     }
-    Ok(if failed > 0 { Outcome::SomeFailed } else { Outcome::Ok })
+    Ok(if failed > 0 {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Ok
+    })
 }

@@ -12,7 +12,9 @@ use hark_data::Dataset;
 use hark_eval::{Aggregation, CvSummary, DecisionConfig, Metrics, Report};
 use hark_features::FeatureConfig;
 use hark_model::{ModelConfig, SbCnnConfig, StrideDsConfig};
-use hark_train::{ModelFile, OptimizerConfig, Predictor, TrainConfig};
+use hark_train::{
+    EpochStats, ModelFile, ModelMeta, OptimizerConfig, Predictor, TrainConfig, TrainingSummary,
+};
 
 use super::Outcome;
 use crate::args::{AggregationArg, ArchArg, CvArgs, EvalArgs, OptimizerArg, TrainArgs, TrainOpts};
@@ -35,8 +37,16 @@ pub(crate) fn aggregation(a: AggregationArg) -> Aggregation {
 
 fn train_config(o: &TrainOpts) -> TrainConfig {
     let optimizer = match o.optimizer {
-        OptimizerArg::Adam => OptimizerConfig::Adam { lr: o.lr, weight_decay: 0.0 },
-        OptimizerArg::Sgd => OptimizerConfig::Sgd { lr: o.lr, momentum: 0.9, nesterov: true, weight_decay: 0.0 },
+        OptimizerArg::Adam => OptimizerConfig::Adam {
+            lr: o.lr,
+            weight_decay: None,
+        },
+        OptimizerArg::Sgd => OptimizerConfig::Sgd {
+            lr: o.lr,
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: None,
+        },
     };
     TrainConfig {
         epochs: o.epochs,
@@ -53,6 +63,7 @@ fn train_config(o: &TrainOpts) -> TrainConfig {
 /// Everything one training run produces.
 struct Trained {
     file: ModelFile,
+    history: Vec<EpochStats>,
     val_metrics: Option<Metrics>,
 }
 
@@ -66,8 +77,8 @@ fn fit(
 ) -> Result<Trained> {
     let cfg = &fs.config;
     let classes = ds.classes.clone();
-    let train_set = pipeline::window_set(ds, fs, &part.train, &classes);
-    let val_set = pipeline::window_set(ds, fs, &part.val, &classes);
+    let train_set = pipeline::window_set(ds, fs, &part.train, &classes)?;
+    let val_set = pipeline::window_set(ds, fs, &part.val, &classes)?;
     if train_set.is_empty() {
         bail!("no training windows: every training clip failed or was silent");
     }
@@ -84,24 +95,71 @@ fn fit(
     let mut observer = BarObserver::new(tcfg.epochs, opts.quiet, prefix);
     let stop = stop_flag();
     let val = (!val_set.is_empty()).then_some(&val_set);
-    let outcome = hark_train::train(&model_cfg, &tcfg, classes.len(), &train_set, val, &mut observer, &stop)?;
+    let outcome = hark_train::train(
+        &model_cfg,
+        &tcfg,
+        classes.len(),
+        &train_set,
+        val,
+        &mut observer,
+        &stop,
+    )?;
     drop(observer);
     if outcome.interrupted {
-        eprintln!("{prefix}stopped early by Ctrl-C; keeping the best epoch ({})", outcome.best_epoch + 1);
+        eprintln!(
+            "{prefix}stopped early by Ctrl-C; keeping the best epoch ({})",
+            outcome.best_epoch
+        );
     }
-    let decision = DecisionConfig { aggregation: aggregation(opts.aggregation), threshold: None };
-    let file = ModelFile::new(model_cfg, cfg.clone(), classes, decision, &tcfg, &outcome, &ds.name)?;
+    let decision = DecisionConfig {
+        aggregation: aggregation(opts.aggregation),
+        threshold: None,
+    };
+    let training = TrainingSummary {
+        epochs: outcome.history.len(),
+        best_epoch: outcome.best_epoch,
+        val_acc: outcome
+            .history
+            .iter()
+            .find(|s| s.epoch == outcome.best_epoch)
+            .and_then(|s| s.val_acc),
+        dataset: ds.name.clone(),
+        seed: tcfg.seed,
+        date: hark_train::utc_now(),
+        hark_version: env!("CARGO_PKG_VERSION").to_string(),
+        train_config: Some(tcfg.clone()),
+    };
+    let meta = ModelMeta {
+        model: model_cfg,
+        features: cfg.clone(),
+        class_names: classes,
+        decision,
+        input_shape: [1, cfg.n_mels, cfg.window_frames],
+        training,
+    };
+    let file = ModelFile {
+        meta,
+        weights: outcome.weights,
+    };
     let val_metrics = if part.val.is_empty() {
         None
     } else {
         let predictor = Predictor::new(&file)?;
         let preds = pipeline::predict_clips(&predictor, fs, &part.val, &decision)?;
-        Some(metrics_for(ds, &file.meta.classes, &preds))
+        Some(metrics_for(ds, &file.meta.class_names, &preds)?)
     };
-    Ok(Trained { file, val_metrics })
+    Ok(Trained {
+        file,
+        history: outcome.history,
+        val_metrics,
+    })
 }
 
-fn metrics_for(ds: &Dataset, classes: &[String], preds: &[pipeline::ClipPrediction]) -> Metrics {
+fn metrics_for(
+    ds: &Dataset,
+    classes: &[String],
+    preds: &[pipeline::ClipPrediction],
+) -> Result<Metrics> {
     let mut y_true = Vec::with_capacity(preds.len());
     let mut y_pred = Vec::with_capacity(preds.len());
     for p in preds {
@@ -110,13 +168,21 @@ fn metrics_for(ds: &Dataset, classes: &[String], preds: &[pipeline::ClipPredicti
             y_pred.push(p.label);
         }
     }
-    hark_eval::evaluate(classes, &y_true, &y_pred)
+    Ok(hark_eval::evaluate(classes, &y_true, &y_pred)?)
 }
 
 fn history_paths(model: &Path, report_dir: Option<&Path>) -> (PathBuf, PathBuf) {
-    let stem = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
-    let dir = report_dir.map(Path::to_path_buf).unwrap_or_else(|| model.parent().unwrap_or(Path::new(".")).to_path_buf());
-    (dir.join(format!("{stem}.history.csv")), dir.join(format!("{stem}.history.png")))
+    let stem = model
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let dir = report_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| model.parent().unwrap_or(Path::new(".")).to_path_buf());
+    (
+        dir.join(format!("{stem}.history.csv")),
+        dir.join(format!("{stem}.history.png")),
+    )
 }
 
 /// `hark train`.
@@ -124,41 +190,134 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
     let t0 = Instant::now();
     let cfg = args.opts.features.to_config()?;
     let ds = pipeline::open_dataset(&args.dataset)?;
-    let cache = pipeline::cache_dir(&ds, args.opts.cache_dir.as_deref());
+    let cache = pipeline::cache_dir(args.opts.cache_dir.as_deref());
     let fs = pipeline::extract(&ds, &cfg, cache, args.opts.quiet)?;
-    let part = pipeline::partition(&ds, args.val_fold, args.test_fold, args.opts.validation_fraction, args.opts.seed);
+    let part = pipeline::partition(
+        &ds,
+        args.val_fold,
+        args.test_fold,
+        args.opts.validation_fraction,
+        args.opts.seed,
+    );
     if !part.test.is_empty() {
-        eprintln!("holding out {} test clips (evaluate them with `hark eval`)", part.test.len());
+        eprintln!(
+            "holding out {} test clips (evaluate them with `hark eval`)",
+            part.test.len()
+        );
     }
     let trained = fit(&ds, &fs, &part, &args.opts, "")?;
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    trained.file.save(&args.output).with_context(|| format!("cannot write {}", args.output.display()))?;
+    trained
+        .file
+        .save(&args.output)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
     let (csv, png) = history_paths(&args.output, args.report_dir.as_deref());
     if let Some(dir) = csv.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    hark_train::write_history_csv(&csv, &trained.file.history)?;
-    hark_train::render_history_png(&png, &trained.file.history)?;
+    hark_train::write_history_csv(&csv, &trained.history)?;
+    hark_train::render_history_png(&png, &trained.history)?;
     if let Some(m) = &trained.val_metrics {
-        println!("validation: accuracy {:.2}%  balanced accuracy {:.2}%  ({} clips)", m.accuracy * 100.0, m.balanced_accuracy * 100.0, part.val.len());
+        println!(
+            "validation: accuracy {:.2}%  balanced accuracy {:.2}%  ({} clips)",
+            m.accuracy * 100.0,
+            m.balanced_accuracy * 100.0,
+            part.val.len()
+        );
     }
-    println!("wrote {} ({:.1} s); curves: {}, {}", args.output.display(), t0.elapsed().as_secs_f64(), csv.display(), png.display());
+    println!(
+        "wrote {} ({:.1} s); curves: {}, {}",
+        args.output.display(),
+        t0.elapsed().as_secs_f64(),
+        csv.display(),
+        png.display()
+    );
     let interrupted = stop_flag().load(Ordering::SeqCst);
-    Ok(if interrupted { Outcome::SomeFailed } else { Outcome::Ok })
+    Ok(if interrupted {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Ok
+    })
 }
 
 /// `hark info model.hark`.
 pub fn model_info(path: &Path) -> Result<String> {
     let file = ModelFile::load(path)?;
-    Ok(file.describe(path))
+    let m = &file.meta;
+    let f = &m.features;
+    let [_, n_mels, frames] = m.input_shape;
+    let s = hark_model::summary(&m.model, n_mels, frames, m.class_names.len())?;
+    let mut out = format!("{}\n", path.display());
+    out += &format!(
+        "  architecture: {} (input 1 x {n_mels} x {frames}, {} classes)\n",
+        m.model.arch_name(),
+        m.class_names.len()
+    );
+    out += &format!(
+        "  parameters:   {} trainable, {} buffers\n",
+        s.params, s.buffers
+    );
+    out += &format!("  compute:      {} MACs per window\n", s.macs_per_window);
+    out += &format!(
+        "  weights:      {} bytes as f32 ({:.1} KiB); largest activation {} values\n",
+        s.weight_bytes,
+        s.weight_bytes as f64 / 1024.0,
+        s.max_activation
+    );
+    out += &format!("  classes:      {}\n", m.class_names.join(", "));
+    out += &format!(
+        "  features:     sr {} Hz, n_fft {}, hop_length {}, n_mels {}, fmin {}, fmax {}, {:?} scale\n",
+        f.sr,
+        f.n_fft,
+        f.hop_length,
+        f.n_mels,
+        f.fmin,
+        f.fmax_hz(),
+        f.mel_scale
+    );
+    out += &format!(
+        "  windows:      {} frames ({:.3} s), overlap {}, normalisation {:?}, silence threshold {:?} dBFS\n",
+        f.window_frames,
+        f.window_seconds(),
+        f.overlap,
+        f.normalization,
+        f.silence_threshold_db
+    );
+    out += &format!(
+        "  decision:     {:?} pooling, unknown threshold {:?}\n",
+        m.decision.aggregation, m.decision.threshold
+    );
+    let t = &m.training;
+    out += &format!(
+        "  training:     {} on {}, {} epochs (best {}), val window acc {}, seed {}, hark {}\n",
+        t.date,
+        t.dataset,
+        t.epochs,
+        t.best_epoch,
+        t.val_acc
+            .map(|a| format!("{:.2}%", a * 100.0))
+            .unwrap_or_else(|| "-".into()),
+        t.seed,
+        t.hark_version
+    );
+    Ok(out)
 }
 
 fn select_eval_clips(ds: &Dataset, fold: Option<u32>, split: Option<&str>) -> Result<Vec<usize>> {
     let split = match split {
-        Some(s) => Some(hark_data::Split::parse(s).with_context(|| format!("unknown split '{s}' (train, validation, test)"))?),
-        None if ds.clips.iter().any(|c| c.split == Some(hark_data::Split::Test)) => Some(hark_data::Split::Test),
+        Some(s) => Some(
+            hark_data::Split::parse(s)
+                .with_context(|| format!("unknown split '{s}' (train, validation, test)"))?,
+        ),
+        None if ds
+            .clips
+            .iter()
+            .any(|c| c.split == Some(hark_data::Split::Test)) =>
+        {
+            Some(hark_data::Split::Test)
+        }
         None => None,
     };
     let clips: Vec<usize> = (0..ds.clips.len())
@@ -173,10 +332,11 @@ fn select_eval_clips(ds: &Dataset, fold: Option<u32>, split: Option<&str>) -> Re
 
 /// `hark eval`.
 pub fn eval(args: &EvalArgs) -> Result<Outcome> {
-    let mut file = ModelFile::load(&args.model).with_context(|| format!("cannot load model {}", args.model.display()))?;
+    let mut file = ModelFile::load(&args.model)
+        .with_context(|| format!("cannot load model {}", args.model.display()))?;
     let ds = pipeline::open_dataset(&args.dataset)?;
     let clips = select_eval_clips(&ds, args.fold, args.split.as_deref())?;
-    let cache = pipeline::cache_dir(&ds, args.cache_dir.as_deref());
+    let cache = pipeline::cache_dir(args.cache_dir.as_deref());
     let fs = pipeline::extract(&ds, &file.meta.features, cache, args.quiet)?;
     let mut decision = file.meta.decision;
     if args.threshold.is_some() {
@@ -184,14 +344,22 @@ pub fn eval(args: &EvalArgs) -> Result<Outcome> {
     }
     let predictor = Predictor::new(&file)?;
     // Sweep thresholds on the raw top probabilities (no threshold applied).
-    let raw = DecisionConfig { threshold: None, ..decision };
+    let raw = DecisionConfig {
+        threshold: None,
+        ..decision
+    };
     let preds = pipeline::predict_clips(&predictor, &fs, &clips, &raw)?;
-    let classes = file.meta.classes.clone();
+    let classes = file.meta.class_names.clone();
     let (probs, y_true): (Vec<Vec<f32>>, Vec<usize>) = preds
         .iter()
-        .filter_map(|p| classes.iter().position(|c| *c == ds.clips[p.clip].label).map(|t| (p.probs.clone(), t)))
+        .filter_map(|p| {
+            classes
+                .iter()
+                .position(|c| *c == ds.clips[p.clip].label)
+                .map(|t| (p.probs.clone(), t))
+        })
         .unzip();
-    let sweep = hark_eval::threshold_sweep(&probs, &y_true);
+    let sweep = hark_eval::threshold_sweep(&probs, &y_true)?;
     let decided: Vec<pipeline::ClipPrediction> = preds
         .into_iter()
         .map(|mut p| {
@@ -200,28 +368,35 @@ pub fn eval(args: &EvalArgs) -> Result<Outcome> {
             p
         })
         .collect();
-    let metrics = metrics_for(&ds, &classes, &decided);
-    let mut notes = vec![format!("{} clips evaluated; model trained on {}", decided.len(), file.meta.training.dataset)];
+    let metrics = metrics_for(&ds, &classes, &decided)?;
+    let mut notes = vec![format!(
+        "{} clips evaluated; model trained on {}",
+        decided.len(),
+        file.meta.training.dataset
+    )];
     if let Some(target) = args.target_precision {
         match hark_eval::pick_threshold(&sweep, target) {
             Some(t) => {
                 notes.push(format!("lowest threshold reaching precision {target}: {t:.4} (stored in the model file)"));
                 file.meta.decision.threshold = Some(t);
                 file.save(&args.model)?;
-                println!("threshold {t:.4} reaches precision {target}; stored in {}", args.model.display());
+                println!(
+                    "threshold {t:.4} reaches precision {target}; stored in {}",
+                    args.model.display()
+                );
             }
             None => notes.push(format!("no threshold reaches precision {target}")),
         }
     }
-    let report = Report {
-        title: format!("hark eval: {}", args.model.display()),
-        dataset: ds.name.clone(),
-        model: args.model.display().to_string(),
+    let mut report = Report::new(
+        "hark eval",
+        ds.name.clone(),
+        args.model.display().to_string(),
         metrics,
-        threshold_sweep: Some(sweep),
-        folds: None,
-        notes,
-    };
+    );
+    report.threshold_sweep = Some(sweep);
+    report.decision = Some(decision);
+    report.notes = notes;
     report.write_dir(&args.output)?;
     print_metrics(&report.metrics);
     println!("report: {}", args.output.join("report.html").display());
@@ -229,26 +404,44 @@ pub fn eval(args: &EvalArgs) -> Result<Outcome> {
 }
 
 fn print_metrics(m: &Metrics) {
-    println!("accuracy {:.2}%  balanced accuracy {:.2}%  macro F1 {:.3}  coverage {:.1}%", m.accuracy * 100.0, m.balanced_accuracy * 100.0, m.macro_f1, m.coverage * 100.0);
-    println!("{:<20} {:>9} {:>9} {:>9} {:>8}", "class", "precision", "recall", "f1", "support");
+    println!(
+        "accuracy {:.2}%  balanced accuracy {:.2}%  macro F1 {:.3}  coverage {:.1}%",
+        m.accuracy * 100.0,
+        m.balanced_accuracy * 100.0,
+        m.macro_f1,
+        m.coverage * 100.0
+    );
+    println!(
+        "{:<20} {:>9} {:>9} {:>9} {:>8}",
+        "class", "precision", "recall", "f1", "support"
+    );
     for c in &m.per_class {
-        println!("{:<20} {:>9.3} {:>9.3} {:>9.3} {:>8}", c.name, c.precision, c.recall, c.f1, c.support);
+        println!(
+            "{:<20} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+            c.name, c.precision, c.recall, c.f1, c.support
+        );
     }
 }
 
 /// `hark cv --folds official`: for each fold, train on the others and test on it.
 pub fn cv(args: &CvArgs) -> Result<Outcome> {
     if args.folds != "official" {
-        bail!("--folds {}: only 'official' (the dataset's own fold column) is supported", args.folds);
+        bail!(
+            "--folds {}: only 'official' (the dataset's own fold column) is supported",
+            args.folds
+        );
     }
     let t0 = Instant::now();
     let cfg: FeatureConfig = args.opts.features.to_config()?;
     let ds = pipeline::open_dataset(&args.dataset)?;
     let folds = ds.folds();
     if folds.len() < 2 {
-        bail!("{} has no fold column (or only one fold); cross-validation needs official folds", args.dataset.display());
+        bail!(
+            "{} has no fold column (or only one fold); cross-validation needs official folds",
+            args.dataset.display()
+        );
     }
-    let cache = pipeline::cache_dir(&ds, args.opts.cache_dir.as_deref());
+    let cache = pipeline::cache_dir(args.opts.cache_dir.as_deref());
     let fs = pipeline::extract(&ds, &cfg, cache, args.opts.quiet)?;
     std::fs::create_dir_all(&args.output)?;
     let mut per_fold = Vec::new();
@@ -257,15 +450,26 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
             continue;
         }
         let tf = Instant::now();
-        let rest: Vec<usize> = (0..ds.clips.len()).filter(|&i| ds.clips[i].fold != Some(fold)).collect();
-        let test: Vec<usize> = (0..ds.clips.len()).filter(|&i| ds.clips[i].fold == Some(fold)).collect();
-        let (train, val) = pipeline::stratified_split(&ds, &rest, args.opts.validation_fraction, args.opts.seed);
+        let rest: Vec<usize> = (0..ds.clips.len())
+            .filter(|&i| ds.clips[i].fold != Some(fold))
+            .collect();
+        let test: Vec<usize> = (0..ds.clips.len())
+            .filter(|&i| ds.clips[i].fold == Some(fold))
+            .collect();
+        let (train, val) =
+            pipeline::stratified_split(&ds, &rest, args.opts.validation_fraction, args.opts.seed);
         let part = Partition { train, val, test };
         let trained = fit(&ds, &fs, &part, &args.opts, &format!("[fold {fold}]"))?;
         let predictor = Predictor::new(&trained.file)?;
-        let preds = pipeline::predict_clips(&predictor, &fs, &part.test, &trained.file.meta.decision)?;
-        let m = metrics_for(&ds, &trained.file.meta.classes, &preds);
-        println!("fold {fold}: accuracy {:.2}% ({} test clips, {:.0} s)", m.accuracy * 100.0, preds.len(), tf.elapsed().as_secs_f64());
+        let preds =
+            pipeline::predict_clips(&predictor, &fs, &part.test, &trained.file.meta.decision)?;
+        let m = metrics_for(&ds, &trained.file.meta.class_names, &preds)?;
+        println!(
+            "fold {fold}: accuracy {:.2}% ({} test clips, {:.0} s)",
+            m.accuracy * 100.0,
+            preds.len(),
+            tf.elapsed().as_secs_f64()
+        );
         let model_path = args.output.join(format!("fold{fold}.hark"));
         trained.file.save(&model_path)?;
         per_fold.push((format!("fold {fold}"), m));
@@ -277,21 +481,22 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
     if per_fold.is_empty() {
         bail!("no fold was run (check --only)");
     }
-    let summary = CvSummary::from_folds(per_fold);
-    let report = Report {
-        title: format!("hark cv: {}", ds.name),
-        dataset: ds.name.clone(),
-        model: format!("{:?}", args.opts.model),
-        metrics: summary.pooled.clone(),
-        threshold_sweep: None,
-        folds: Some(summary.clone()),
-        notes: vec![format!("seed {}, wall time {:.0} s", args.opts.seed, t0.elapsed().as_secs_f64())],
-    };
+    let summary = CvSummary::from_folds(per_fold)?;
+    let mut report = Report::cross_validation(
+        "hark cv (official folds)",
+        ds.name.clone(),
+        format!("{:?}", args.opts.model),
+        summary.clone(),
+    );
+    report.notes = vec![format!(
+        "seed {}, wall time {:.0} s",
+        args.opts.seed,
+        t0.elapsed().as_secs_f64()
+    )];
     report.write_dir(&args.output)?;
     println!(
-        "cv: accuracy {:.2}% +- {:.2} over {} folds ({:.0} s); report: {}",
-        summary.accuracy_mean * 100.0,
-        summary.accuracy_std * 100.0,
+        "cv: accuracy {} over {} folds ({:.0} s); report: {}",
+        summary.accuracy,
         summary.folds.len(),
         t0.elapsed().as_secs_f64(),
         args.output.join("report.html").display()
