@@ -58,7 +58,7 @@ def main():
             loss = loss_fn(model(x[idx]), y[idx])
             loss.backward()
             opt.step()
-            float(loss)  # sync, like burn reading the loss each batch
+            loss.detach().item()  # sync, like burn reading the loss each batch
         rates.append(BATCH * BATCHES / (time.perf_counter() - t))
     print(json.dumps({"impl": "pytorch", "what": "train_step", "input": f"1x{mels}x{frames}", "batch": BATCH,
                       "threads": threads, "windows_per_sec": round(statistics.median(rates[1:]), 1)}))

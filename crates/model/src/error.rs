@@ -22,7 +22,9 @@ pub enum ModelError {
         value: f64,
     },
     /// The input is too small for this architecture: a layer would get no output.
-    #[error("input {n_mels}x{frames} is too small for layer `{layer}`; use more mels/frames or smaller kernels/strides")]
+    #[error(
+        "input {n_mels}x{frames} is too small for layer `{layer}`; use more mels/frames or smaller kernels/strides"
+    )]
     InputTooSmall {
         /// Input mel bands.
         n_mels: usize,

@@ -50,9 +50,14 @@ impl Planned {
     /// Trainable parameters of this layer.
     pub fn params(&self) -> usize {
         match &self.op {
-            Op::Conv { in_c, out_c, kernel, groups, bias, .. } => {
-                out_c * (in_c / groups) * kernel[0] * kernel[1] + if *bias { *out_c } else { 0 }
-            }
+            Op::Conv {
+                in_c,
+                out_c,
+                kernel,
+                groups,
+                bias,
+                ..
+            } => out_c * (in_c / groups) * kernel[0] * kernel[1] + if *bias { *out_c } else { 0 },
             Op::BatchNorm { c } => 2 * c,
             Op::Linear { in_f, out_f } => in_f * out_f + out_f,
             _ => 0,
@@ -71,9 +76,13 @@ impl Planned {
     /// activations count 0 (BatchNorm folds into the preceding convolution at deployment).
     pub fn macs(&self) -> usize {
         match &self.op {
-            Op::Conv { in_c, out_c, kernel, groups, .. } => {
-                self.out[1] * self.out[2] * out_c * (in_c / groups) * kernel[0] * kernel[1]
-            }
+            Op::Conv {
+                in_c,
+                out_c,
+                kernel,
+                groups,
+                ..
+            } => self.out[1] * self.out[2] * out_c * (in_c / groups) * kernel[0] * kernel[1],
             Op::Linear { in_f, out_f } => in_f * out_f,
             _ => 0,
         }
@@ -91,7 +100,11 @@ impl Planner {
     pub fn new(n_mels: usize, frames: usize) -> Result<Self, ModelError> {
         positive("n_mels", n_mels)?;
         positive("frames", frames)?;
-        Ok(Planner { layers: Vec::new(), shape: [1, n_mels, frames], input: [n_mels, frames] })
+        Ok(Planner {
+            layers: Vec::new(),
+            shape: [1, n_mels, frames],
+            input: [n_mels, frames],
+        })
     }
 
     fn push(&mut self, name: String, op: Op, out: [usize; 3]) {
@@ -100,7 +113,11 @@ impl Planner {
     }
 
     fn too_small(&self, layer: &str) -> ModelError {
-        ModelError::InputTooSmall { n_mels: self.input[0], frames: self.input[1], layer: layer.to_string() }
+        ModelError::InputTooSmall {
+            n_mels: self.input[0],
+            frames: self.input[1],
+            layer: layer.to_string(),
+        }
     }
 
     /// Convolution with TensorFlow-style "same" padding: output `ceil(n / stride)`,
@@ -123,7 +140,15 @@ impl Planner {
         if oh == 0 || ow == 0 {
             return Err(self.too_small(name));
         }
-        let op = Op::Conv { in_c, out_c, kernel, stride, groups, pad: [pt, pl, pb, pr], bias };
+        let op = Op::Conv {
+            in_c,
+            out_c,
+            kernel,
+            stride,
+            groups,
+            pad: [pt, pl, pb, pr],
+            bias,
+        };
         self.push(name.to_string(), op, [out_c, oh, ow]);
         Ok(())
     }
@@ -139,7 +164,11 @@ impl Planner {
         positive("pool", kernel[0].min(kernel[1]))?;
         let [c, h, w] = self.shape;
         let k = [kernel[0].min(h), kernel[1].min(w)];
-        self.push(name.to_string(), Op::MaxPool { kernel: k }, [c, h / k[0], w / k[1]]);
+        self.push(
+            name.to_string(),
+            Op::MaxPool { kernel: k },
+            [c, h / k[0], w / k[1]],
+        );
         Ok(())
     }
 
@@ -172,7 +201,11 @@ fn same_pad(n: usize, k: usize, s: usize) -> (usize, usize, usize) {
 }
 
 pub(crate) fn positive(name: &'static str, value: usize) -> Result<(), ModelError> {
-    if value == 0 { Err(ModelError::ZeroSize { name, value }) } else { Ok(()) }
+    if value == 0 {
+        Err(ModelError::ZeroSize { name, value })
+    } else {
+        Ok(())
+    }
 }
 
 pub(crate) fn probability(name: &'static str, value: f64) -> Result<(), ModelError> {
@@ -186,14 +219,20 @@ pub(crate) fn probability(name: &'static str, value: f64) -> Result<(), ModelErr
 /// Build a burn convolution from a planned `Op::Conv`.
 pub(crate) fn build_conv(op: &Op, device: &Device) -> Conv2d {
     match op {
-        Op::Conv { in_c, out_c, kernel, stride, groups, pad, bias } => {
-            Conv2dConfig::new([*in_c, *out_c], *kernel)
-                .with_stride(*stride)
-                .with_groups(*groups)
-                .with_bias(*bias)
-                .with_padding(PaddingConfig2d::Explicit(pad[0], pad[1], pad[2], pad[3]))
-                .init(device)
-        }
+        Op::Conv {
+            in_c,
+            out_c,
+            kernel,
+            stride,
+            groups,
+            pad,
+            bias,
+        } => Conv2dConfig::new([*in_c, *out_c], *kernel)
+            .with_stride(*stride)
+            .with_groups(*groups)
+            .with_bias(*bias)
+            .with_padding(PaddingConfig2d::Explicit(pad[0], pad[1], pad[2], pad[3]))
+            .init(device),
         other => unreachable_layer(other),
     }
 }

@@ -58,7 +58,12 @@ impl ModelConfig {
     }
 
     /// Check the settings against an input of `n_mels x frames` and `n_classes` outputs.
-    pub fn validate(&self, n_mels: usize, frames: usize, n_classes: usize) -> Result<(), ModelError> {
+    pub fn validate(
+        &self,
+        n_mels: usize,
+        frames: usize,
+        n_classes: usize,
+    ) -> Result<(), ModelError> {
         summary(self, n_mels, frames, n_classes).map(|_| ())
     }
 
@@ -84,6 +89,9 @@ impl ModelConfig {
 }
 
 /// A built model of any architecture: a burn [`Module`].
+// One model lives per training/prediction job, so the size difference between variants
+// costs nothing; boxing would hide the modules from burn's derive.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Classifier {
     /// SB-CNN.

@@ -41,13 +41,24 @@ pub struct SbCnnConfig {
 
 impl Default for SbCnnConfig {
     fn default() -> Self {
-        SbCnnConfig { filters: [24, 48, 48], kernel: [5, 5], pool: [4, 2], dense: 64, dropout: 0.5 }
+        SbCnnConfig {
+            filters: [24, 48, 48],
+            kernel: [5, 5],
+            pool: [4, 2],
+            dense: 64,
+            dropout: 0.5,
+        }
     }
 }
 
 impl SbCnnConfig {
     /// Plan every layer for an `n_mels x frames` input.
-    pub(crate) fn plan(&self, n_mels: usize, frames: usize, n_classes: usize) -> Result<Vec<Planned>, ModelError> {
+    pub(crate) fn plan(
+        &self,
+        n_mels: usize,
+        frames: usize,
+        n_classes: usize,
+    ) -> Result<Vec<Planned>, ModelError> {
         positive("n_classes", n_classes)?;
         positive("dense", self.dense)?;
         probability("dropout", self.dropout)?;
@@ -71,13 +82,25 @@ impl SbCnnConfig {
     }
 
     /// Build the model; see [`crate::ModelConfig::init`].
-    pub fn init(&self, n_mels: usize, frames: usize, n_classes: usize, device: &Device) -> Result<SbCnn, ModelError> {
+    pub fn init(
+        &self,
+        n_mels: usize,
+        frames: usize,
+        n_classes: usize,
+        device: &Device,
+    ) -> Result<SbCnn, ModelError> {
         let plan = self.plan(n_mels, frames, n_classes)?;
         let mut it = plan.iter();
         let mut blocks = Vec::with_capacity(3);
         for i in 0..3 {
-            let conv = build_conv(&next_op(&mut it, |o| matches!(o, Op::Conv { .. })).op, device);
-            let bn = build_bn(&next_op(&mut it, |o| matches!(o, Op::BatchNorm { .. })).op, device);
+            let conv = build_conv(
+                &next_op(&mut it, |o| matches!(o, Op::Conv { .. })).op,
+                device,
+            );
+            let bn = build_bn(
+                &next_op(&mut it, |o| matches!(o, Op::BatchNorm { .. })).op,
+                device,
+            );
             let pool = if i < 2 {
                 match next_op(&mut it, |o| matches!(o, Op::MaxPool { .. })).op {
                     Op::MaxPool { kernel } => Some(MaxPool2dConfig::new(kernel).init()),
@@ -94,7 +117,12 @@ impl SbCnnConfig {
         };
         let fc1 = linear();
         let fc2 = linear();
-        Ok(SbCnn { blocks, dropout: DropoutConfig::new(self.dropout).init(), fc1, fc2 })
+        Ok(SbCnn {
+            blocks,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            fc1,
+            fc2,
+        })
     }
 }
 

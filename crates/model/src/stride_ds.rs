@@ -12,8 +12,8 @@
 //!
 //! Convolutions before a BatchNorm carry no bias (it would be cancelled by the norm).
 //! With the defaults (24 filters, growth 1.5, three 2x2-strided blocks, dense 64) on a
-//! 60x31 input with 10 classes, [`crate::summary`] gives 52,473 trainable parameters and
-//! 368,352 MACs per window (the thesis' Stride-DS-24 is quoted at ~48k parameters and
+//! 60x31 input with 10 classes, [`crate::summary`] gives 51,228 trainable parameters (+618
+//! BatchNorm running statistics) and 386,848 MACs per window (the thesis' Stride-DS-24 is quoted at ~48k parameters and
 //! ~477k MACC; its exact layer list is not reproduced here).
 
 use burn::module::Module;
@@ -67,12 +67,24 @@ impl StrideDsConfig {
     }
 
     /// Plan every layer for an `n_mels x frames` input.
-    pub(crate) fn plan(&self, n_mels: usize, frames: usize, n_classes: usize) -> Result<Vec<Planned>, ModelError> {
+    pub(crate) fn plan(
+        &self,
+        n_mels: usize,
+        frames: usize,
+        n_classes: usize,
+    ) -> Result<Vec<Planned>, ModelError> {
         positive("n_classes", n_classes)?;
         positive("filters", self.filters)?;
         probability("dropout", self.dropout)?;
         let mut p = Planner::new(n_mels, frames)?;
-        p.conv_same("stem.conv", self.filters, self.kernel, self.stem_stride, 1, false)?;
+        p.conv_same(
+            "stem.conv",
+            self.filters,
+            self.kernel,
+            self.stem_stride,
+            1,
+            false,
+        )?;
         p.batch_norm("stem.bn");
         p.relu("stem.relu");
         for (i, &s) in self.strides.iter().enumerate() {
@@ -81,7 +93,14 @@ impl StrideDsConfig {
             p.conv_same(&format!("block{b}.depthwise"), c, self.kernel, s, c, false)?;
             p.batch_norm(&format!("block{b}.bn_dw"));
             p.relu(&format!("block{b}.relu_dw"));
-            p.conv_same(&format!("block{b}.pointwise"), self.channels(b), [1, 1], [1, 1], 1, false)?;
+            p.conv_same(
+                &format!("block{b}.pointwise"),
+                self.channels(b),
+                [1, 1],
+                [1, 1],
+                1,
+                false,
+            )?;
             p.batch_norm(&format!("block{b}.bn_pw"));
             p.relu(&format!("block{b}.relu_pw"));
         }
@@ -96,7 +115,13 @@ impl StrideDsConfig {
     }
 
     /// Build the model; see [`crate::ModelConfig::init`].
-    pub fn init(&self, n_mels: usize, frames: usize, n_classes: usize, device: &Device) -> Result<StrideDs, ModelError> {
+    pub fn init(
+        &self,
+        n_mels: usize,
+        frames: usize,
+        n_classes: usize,
+        device: &Device,
+    ) -> Result<StrideDs, ModelError> {
         let plan = self.plan(n_mels, frames, n_classes)?;
         let mut it = plan.iter();
         let is_conv = |o: &Op| matches!(o, Op::Conv { .. });
@@ -109,7 +134,12 @@ impl StrideDsConfig {
             let bn_dw = build_bn(&next_op(&mut it, is_bn).op, device);
             let pointwise = build_conv(&next_op(&mut it, is_conv).op, device);
             let bn_pw = build_bn(&next_op(&mut it, is_bn).op, device);
-            blocks.push(DsBlock { depthwise, bn_dw, pointwise, bn_pw });
+            blocks.push(DsBlock {
+                depthwise,
+                bn_dw,
+                pointwise,
+                bn_pw,
+            });
         }
         let mut linears: Vec<Linear> = it
             .filter_map(|p| match p.op {
@@ -117,9 +147,18 @@ impl StrideDsConfig {
                 _ => None,
             })
             .collect();
-        let out = linears.pop().unwrap_or_else(|| LinearConfig::new(1, n_classes).init(device));
+        let out = linears
+            .pop()
+            .unwrap_or_else(|| LinearConfig::new(1, n_classes).init(device));
         let fc1 = linears.pop();
-        Ok(StrideDs { stem, stem_bn, blocks, dropout: DropoutConfig::new(self.dropout).init(), fc1, out })
+        Ok(StrideDs {
+            stem,
+            stem_bn,
+            blocks,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            fc1,
+            out,
+        })
     }
 }
 

@@ -37,7 +37,12 @@ pub struct ModelSummary {
 }
 
 /// Cost of `config` for an `n_mels x frames` input and `n_classes` outputs.
-pub fn summary(config: &ModelConfig, n_mels: usize, frames: usize, n_classes: usize) -> Result<ModelSummary, ModelError> {
+pub fn summary(
+    config: &ModelConfig,
+    n_mels: usize,
+    frames: usize,
+    n_classes: usize,
+) -> Result<ModelSummary, ModelError> {
     let plan = match config {
         ModelConfig::SbCnn(c) => c.plan(n_mels, frames, n_classes)?,
         ModelConfig::StrideDs(c) => c.plan(n_mels, frames, n_classes)?,
@@ -45,10 +50,26 @@ pub fn summary(config: &ModelConfig, n_mels: usize, frames: usize, n_classes: us
     let params = plan.iter().map(|l| l.params()).sum();
     let buffers: usize = plan.iter().map(|l| l.buffers()).sum();
     let macs_per_window = plan.iter().map(|l| l.macs()).sum();
-    let max_activation = plan.iter().map(|l| l.out.iter().product::<usize>()).max().unwrap_or(0);
+    let max_activation = plan
+        .iter()
+        .map(|l| l.out.iter().product::<usize>())
+        .max()
+        .unwrap_or(0);
     let layers = plan
         .iter()
-        .map(|l| LayerSummary { name: l.name.clone(), output_shape: l.out, params: l.params(), macs: l.macs() })
+        .map(|l| LayerSummary {
+            name: l.name.clone(),
+            output_shape: l.out,
+            params: l.params(),
+            macs: l.macs(),
+        })
         .collect();
-    Ok(ModelSummary { params, buffers, macs_per_window, weight_bytes: 4 * (params + buffers), max_activation, layers })
+    Ok(ModelSummary {
+        params,
+        buffers,
+        macs_per_window,
+        weight_bytes: 4 * (params + buffers),
+        max_activation,
+        layers,
+    })
 }

@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use hark_model::ModelConfig;
 use hark_train::{
-    EpochStats, ModelFile, ModelMeta, NoObserver, OptimizerConfig, Predictor, TrainConfig, TrainObserver, TrainingSummary,
-    WindowSet, train,
+    EpochStats, ModelFile, ModelMeta, NoObserver, OptimizerConfig, Predictor, TrainConfig,
+    TrainObserver, TrainingSummary, WindowSet, train,
 };
 
 const CLASSES: usize = 10;
@@ -27,7 +27,10 @@ const REPEATS: usize = 20;
 struct Print;
 impl TrainObserver for Print {
     fn on_epoch(&mut self, s: &EpochStats) {
-        eprintln!("epoch {} loss {:.4} {:.1} windows/s", s.epoch, s.train_loss, s.windows_per_sec);
+        eprintln!(
+            "epoch {} loss {:.4} {:.1} windows/s",
+            s.epoch, s.train_loss, s.windows_per_sec
+        );
     }
 }
 
@@ -37,8 +40,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let (mels, frames) = (args.first().copied().unwrap_or(60), args.get(1).copied().unwrap_or(41));
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (mels, frames) = (
+        args.first().copied().unwrap_or(60),
+        args.get(1).copied().unwrap_or(41),
+    );
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
 
     // Random windows (values do not change the cost).
@@ -47,7 +56,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut w = vec![0f32; mels * frames];
     for i in 0..BATCH * BATCHES {
         for v in &mut w {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             *v = ((s >> 40) as f32) / (1u64 << 24) as f32 - 0.5;
         }
         set.push(&w, (i % CLASSES) as u32, i as u32)?;
@@ -56,14 +67,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cfg = TrainConfig {
         epochs: EPOCHS,
         batch_size: BATCH,
-        optimizer: OptimizerConfig::Adam { lr: 1e-3, weight_decay: None },
+        optimizer: OptimizerConfig::Adam {
+            lr: 1e-3,
+            weight_decay: None,
+        },
         patience: None,
         ..Default::default()
     };
     let _ = NoObserver;
-    let out = train(&model, &cfg, CLASSES, &set, None, &mut Print, &AtomicBool::new(false))?;
+    let out = train(
+        &model,
+        &cfg,
+        CLASSES,
+        &set,
+        None,
+        &mut Print,
+        &AtomicBool::new(false),
+    )?;
     // Skip the first epoch (warm-up) in the median.
-    let train_rate = median(out.history.iter().skip(1).map(|e| f64::from(e.windows_per_sec)).collect());
+    let train_rate = median(
+        out.history
+            .iter()
+            .skip(1)
+            .map(|e| f64::from(e.windows_per_sec))
+            .collect(),
+    );
     println!(
         "{{\"impl\":\"burn-flex\",\"what\":\"train_step\",\"input\":\"1x{mels}x{frames}\",\"batch\":{BATCH},\"threads\":\"{threads}\",\"windows_per_sec\":{train_rate:.1}}}"
     );
@@ -71,7 +99,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = ModelFile {
         meta: ModelMeta {
             model,
-            features: hark_features::FeatureConfig { n_mels: mels, window_frames: frames, ..Default::default() },
+            features: hark_features::FeatureConfig {
+                n_mels: mels,
+                window_frames: frames,
+                ..Default::default()
+            },
             class_names: (0..CLASSES).map(|i| format!("c{i}")).collect(),
             decision: Default::default(),
             input_shape: [1, mels, frames],

@@ -42,7 +42,10 @@ fn default_true() -> bool {
 
 impl Default for OptimizerConfig {
     fn default() -> Self {
-        OptimizerConfig::Adam { lr: 1e-3, weight_decay: None }
+        OptimizerConfig::Adam {
+            lr: 1e-3,
+            weight_decay: None,
+        }
     }
 }
 
@@ -121,27 +124,48 @@ impl TrainConfig {
             return Err(TrainError::setting("epochs", "must be at least 1"));
         }
         if self.batch_size < 2 {
-            return Err(TrainError::setting("batch_size", format!("must be at least 2 (BatchNorm needs two windows), got {}", self.batch_size)));
+            return Err(TrainError::setting(
+                "batch_size",
+                format!(
+                    "must be at least 2 (BatchNorm needs two windows), got {}",
+                    self.batch_size
+                ),
+            ));
         }
         let lr = self.optimizer.lr();
         if !(lr.is_finite() && lr > 0.0) {
-            return Err(TrainError::setting("lr", format!("must be a positive number, got {lr}")));
+            return Err(TrainError::setting(
+                "lr",
+                format!("must be a positive number, got {lr}"),
+            ));
         }
         if let OptimizerConfig::Sgd { momentum, .. } = self.optimizer
             && !(0.0..1.0).contains(&momentum)
         {
-            return Err(TrainError::setting("momentum", format!("must be in [0, 1), got {momentum}")));
+            return Err(TrainError::setting(
+                "momentum",
+                format!("must be in [0, 1), got {momentum}"),
+            ));
         }
         if let LrSchedule::ReduceOnPlateau { factor, .. } = self.lr_schedule
             && !(factor > 0.0 && factor < 1.0)
         {
-            return Err(TrainError::setting("lr_schedule.factor", format!("must be in (0, 1), got {factor}")));
+            return Err(TrainError::setting(
+                "lr_schedule.factor",
+                format!("must be in (0, 1), got {factor}"),
+            ));
         }
         if self.patience == Some(0) {
-            return Err(TrainError::setting("patience", "must be at least 1 (or absent to disable early stopping)"));
+            return Err(TrainError::setting(
+                "patience",
+                "must be at least 1 (or absent to disable early stopping)",
+            ));
         }
         if !(0.0..1.0).contains(&self.validation_fraction) {
-            return Err(TrainError::setting("validation_fraction", format!("must be in [0, 1), got {}", self.validation_fraction)));
+            return Err(TrainError::setting(
+                "validation_fraction",
+                format!("must be in [0, 1), got {}", self.validation_fraction),
+            ));
         }
         Ok(())
     }

@@ -22,7 +22,9 @@ pub enum TrainError {
     #[error("model cannot be built: {0}")]
     Model(#[from] hark_model::ModelError),
     /// Window data of the wrong size for the model: the features do not match the model.
-    #[error("input windows do not match the model: expected {expected} values ({what}), got {actual}; extract features with the model's own FeatureConfig")]
+    #[error(
+        "input windows do not match the model: expected {expected} values ({what}), got {actual}; extract features with the model's own FeatureConfig"
+    )]
     InputShape {
         /// Human description of the expected layout.
         what: String,
@@ -40,7 +42,9 @@ pub enum TrainError {
         reason: String,
     },
     /// The model file was written by a newer hark; upgrade hark to read it.
-    #[error("{path}: model format version {found} is newer than this hark supports ({supported}); upgrade hark")]
+    #[error(
+        "{path}: model format version {found} is newer than this hark supports ({supported}); upgrade hark"
+    )]
     NewerFormat {
         /// The file.
         path: PathBuf,
@@ -50,7 +54,9 @@ pub enum TrainError {
         supported: u32,
     },
     /// Stored weights do not fit the stored architecture (file corrupt or edited).
-    #[error("weights do not match the architecture: tensor `{name}`: expected shape {expected:?}, found {actual:?}")]
+    #[error(
+        "weights do not match the architecture: tensor `{name}`: expected shape {expected:?}, found {actual:?}"
+    )]
     WeightMismatch {
         /// Tensor name (module path).
         name: String,
@@ -79,10 +85,16 @@ pub enum TrainError {
 
 impl TrainError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        TrainError::Io { path: path.into(), source }
+        TrainError::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     pub(crate) fn setting(name: &'static str, reason: impl Into<String>) -> Self {
-        TrainError::BadSetting { name, reason: reason.into() }
+        TrainError::BadSetting {
+            name,
+            reason: reason.into(),
+        }
     }
 }

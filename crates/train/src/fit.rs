@@ -102,16 +102,24 @@ pub fn train(
     train.validate(n_classes)?;
     // burn's backend RNG is process-global: one training at a time per process, so two
     // trainings (e.g. parallel tests) cannot interleave their seeded random draws.
-    let _guard = TRAIN_LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _guard = TRAIN_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if train.len() < 2 {
-        return Err(TrainError::BadData(format!("need at least 2 training windows, got {}", train.len())));
+        return Err(TrainError::BadData(format!(
+            "need at least 2 training windows, got {}",
+            train.len()
+        )));
     }
     let val = val.filter(|v| !v.is_empty());
     if let Some(v) = val {
         v.validate(n_classes)?;
         if (v.n_mels, v.n_frames) != (train.n_mels, train.n_frames) {
             return Err(TrainError::InputShape {
-                what: format!("validation windows of {}x{} like the training windows", train.n_mels, train.n_frames),
+                what: format!(
+                    "validation windows of {}x{} like the training windows",
+                    train.n_mels, train.n_frames
+                ),
                 expected: train.window_len(),
                 actual: v.window_len(),
             });
@@ -219,16 +227,31 @@ pub fn train(
     let mut rates: Vec<f32> = history.iter().map(|s| s.windows_per_sec).collect();
     rates.sort_by(f32::total_cmp);
     let windows_per_sec = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
-    Ok(TrainOutcome { weights, history, best_epoch, interrupted, windows_per_sec })
+    Ok(TrainOutcome {
+        weights,
+        history,
+        best_epoch,
+        interrupted,
+        windows_per_sec,
+    })
 }
 
 fn build_optimizer(cfg: &OptimizerConfig) -> ModuleOptimizer {
     match *cfg {
-        OptimizerConfig::Adam { weight_decay, .. } => {
-            AdamConfig::new().with_weight_decay(weight_decay.map(WeightDecayConfig::new)).init()
-        }
-        OptimizerConfig::Sgd { momentum, nesterov, weight_decay, .. } => SgdConfig::new()
-            .with_momentum(Some(MomentumConfig { momentum, dampening: 0.0, nesterov }))
+        OptimizerConfig::Adam { weight_decay, .. } => AdamConfig::new()
+            .with_weight_decay(weight_decay.map(WeightDecayConfig::new))
+            .init(),
+        OptimizerConfig::Sgd {
+            momentum,
+            nesterov,
+            weight_decay,
+            ..
+        } => SgdConfig::new()
+            .with_momentum(Some(MomentumConfig {
+                momentum,
+                dampening: 0.0,
+                nesterov,
+            }))
             .with_weight_decay(weight_decay.map(WeightDecayConfig::new))
             .init(),
     }
@@ -240,7 +263,13 @@ fn class_weights(train: &WindowSet, n_classes: usize, enabled: bool) -> Vec<f32>
     let counts = train.class_counts(n_classes);
     counts
         .iter()
-        .map(|&c| if enabled && c > 0 { train.len() as f32 / (n_classes as f32 * c as f32) } else { 1.0 })
+        .map(|&c| {
+            if enabled && c > 0 {
+                train.len() as f32 / (n_classes as f32 * c as f32)
+            } else {
+                1.0
+            }
+        })
         .collect()
 }
 
@@ -286,26 +315,51 @@ impl Batch {
     }
 
     fn target(&self, device: &Device) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(self.target.clone(), [self.labels.len(), self.n_classes]), device)
+        Tensor::from_data(
+            TensorData::new(self.target.clone(), [self.labels.len(), self.n_classes]),
+            device,
+        )
     }
 }
 
 fn scalar(t: Tensor<1>) -> f32 {
-    t.into_data().convert::<f32>().into_vec::<f32>().ok().and_then(|v| v.first().copied()).unwrap_or(f32::NAN)
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .ok()
+        .and_then(|v| v.first().copied())
+        .unwrap_or(f32::NAN)
 }
 
 /// Number of rows of `logits` ([n, n_classes]) whose arg-max equals the label.
 fn count_correct(logits: &TensorData, labels: &[u32], n_classes: usize) -> usize {
-    let Ok(v) = logits.clone().convert::<f32>().into_vec::<f32>() else { return 0 };
-    v.chunks(n_classes).zip(labels).filter(|(row, l)| argmax(row) == **l as usize).count()
+    let Ok(v) = logits.clone().convert::<f32>().try_into_vec::<f32>() else {
+        return 0;
+    };
+    v.chunks(n_classes)
+        .zip(labels)
+        .filter(|(row, l)| argmax(row) == **l as usize)
+        .count()
 }
 
 pub(crate) fn argmax(row: &[f32]) -> usize {
-    row.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, &x)| if x > b.1 { (i, x) } else { b }).0
+    row.iter()
+        .enumerate()
+        .fold(
+            (0, f32::NEG_INFINITY),
+            |b, (i, &x)| if x > b.1 { (i, x) } else { b },
+        )
+        .0
 }
 
 /// Unweighted mean cross-entropy and accuracy of an eval-mode model on `set`.
-fn evaluate(net: &Classifier, set: &WindowSet, n_classes: usize, batch: usize, device: &Device) -> (f32, f32) {
+fn evaluate(
+    net: &Classifier,
+    set: &WindowSet,
+    n_classes: usize,
+    batch: usize,
+    device: &Device,
+) -> (f32, f32) {
     let (h, w) = (set.n_mels, set.n_frames);
     let (mut loss, mut correct) = (0f64, 0usize);
     let idx: Vec<usize> = (0..set.len()).collect();
@@ -314,11 +368,17 @@ fn evaluate(net: &Classifier, set: &WindowSet, n_classes: usize, batch: usize, d
     for chunk in idx.chunks(batch) {
         b.fill(set, chunk, &uniform);
         let logits = net.forward(b.input(h, w, device));
-        let l = log_softmax(logits.clone(), 1).mul(b.target(device)).sum().neg();
+        let l = log_softmax(logits.clone(), 1)
+            .mul(b.target(device))
+            .sum()
+            .neg();
         loss += f64::from(scalar(l)) * chunk.len() as f64;
         correct += count_correct(&logits.into_data(), &b.labels, n_classes);
     }
-    ((loss / set.len() as f64) as f32, correct as f32 / set.len() as f32)
+    (
+        (loss / set.len() as f64) as f32,
+        correct as f32 / set.len() as f32,
+    )
 }
 
 /// ReduceOnPlateau state.
@@ -330,7 +390,11 @@ struct Plateau {
 
 impl Plateau {
     fn new(lr: f64) -> Self {
-        Plateau { lr, best: f32::INFINITY, bad: 0 }
+        Plateau {
+            lr,
+            best: f32::INFINITY,
+            bad: 0,
+        }
     }
 
     fn update(&mut self, loss: f32, factor: f64, patience: usize) {

@@ -9,7 +9,8 @@ use hark_plot::plotters::prelude::*;
 use crate::{EpochStats, TrainError, atomic_write};
 
 /// CSV header of [`write_history_csv`].
-pub const HISTORY_CSV_HEADER: &str = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,windows_per_sec";
+pub const HISTORY_CSV_HEADER: &str =
+    "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,windows_per_sec";
 
 /// Write one row per epoch (`HISTORY_CSV_HEADER` columns; empty cells when no validation).
 pub fn write_history_csv(path: &Path, history: &[EpochStats]) -> Result<(), TrainError> {
@@ -37,7 +38,10 @@ pub fn write_history_csv(path: &Path, history: &[EpochStats]) -> Result<(), Trai
 /// orange, into a 1000x400 PNG.
 pub fn render_history_png(path: &Path, history: &[EpochStats]) -> Result<(), TrainError> {
     hark_plot::init();
-    let err = |e: &dyn std::fmt::Display| TrainError::Plot { path: path.to_path_buf(), reason: e.to_string() };
+    let err = |e: &dyn std::fmt::Display| TrainError::Plot {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
     let tmp = crate::temp_path(path, "png");
     {
         let root = BitMapBackend::new(&tmp, (1000, 400)).into_drawing_area();
@@ -49,6 +53,9 @@ pub fn render_history_png(path: &Path, history: &[EpochStats]) -> Result<(), Tra
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, hark_plot::plotters::coord::Shift>;
 type DrawErr = DrawingAreaErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>;
+
+/// (title, y maximum, training series, validation series).
+type Panel = (&'static str, f64, Vec<(f64, f64)>, Vec<(f64, f64)>);
 
 fn draw(root: &Area<'_>, history: &[EpochStats]) -> Result<(), DrawErr> {
     root.fill(&WHITE)?;
@@ -62,12 +69,25 @@ fn draw(root: &Area<'_>, history: &[EpochStats]) -> Result<(), DrawErr> {
         .fold(0.0f32, f32::max)
         .max(1e-3) as f64;
     let series = |f: &dyn Fn(&EpochStats) -> Option<f32>| -> Vec<(f64, f64)> {
-        history.iter().filter_map(|s| f(s).map(|v| (s.epoch as f64, v as f64))).collect()
+        history
+            .iter()
+            .filter_map(|s| f(s).map(|v| (s.epoch as f64, v as f64)))
+            .collect()
     };
     let orange = RGBColor(230, 120, 20);
-    let specs: [(&str, f64, Vec<(f64, f64)>, Vec<(f64, f64)>); 2] = [
-        ("loss (cross-entropy)", loss_max * 1.05, series(&|s| Some(s.train_loss)), series(&|s| s.val_loss)),
-        ("accuracy", 1.0, series(&|s| Some(s.train_acc)), series(&|s| s.val_acc)),
+    let specs: [Panel; 2] = [
+        (
+            "loss (cross-entropy)",
+            loss_max * 1.05,
+            series(&|s| Some(s.train_loss)),
+            series(&|s| s.val_loss),
+        ),
+        (
+            "accuracy",
+            1.0,
+            series(&|s| Some(s.train_acc)),
+            series(&|s| s.val_acc),
+        ),
     ];
     for (area, (name, y_max, tr, va)) in panels.iter().zip(specs) {
         let mut chart = ChartBuilder::on(area)
@@ -76,7 +96,11 @@ fn draw(root: &Area<'_>, history: &[EpochStats]) -> Result<(), DrawErr> {
             .x_label_area_size(35)
             .y_label_area_size(50)
             .build_cartesian_2d(0.5..n + 0.5, 0.0..y_max)?;
-        chart.configure_mesh().x_desc("epoch").label_style((hark_plot::FONT, 13)).draw()?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .label_style((hark_plot::FONT, 13))
+            .draw()?;
         chart
             .draw_series(LineSeries::new(tr, BLUE.stroke_width(2)))?
             .label("train")
@@ -85,7 +109,9 @@ fn draw(root: &Area<'_>, history: &[EpochStats]) -> Result<(), DrawErr> {
             chart
                 .draw_series(LineSeries::new(va, orange.stroke_width(2)))?
                 .label("validation")
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], orange.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 18, y)], orange.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()

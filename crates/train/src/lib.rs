@@ -34,13 +34,18 @@ use std::path::{Path, PathBuf};
 
 /// Hidden temporary path next to `path` (same folder, so the final rename is atomic).
 pub(crate) fn temp_path(path: &Path, ext: &str) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     path.with_file_name(format!(".{name}.tmp{}.{ext}", std::process::id()))
 }
 
 /// fsync `tmp` and rename it over `path`; removes `tmp` on failure.
 pub(crate) fn commit_temp(tmp: &Path, path: &Path) -> Result<(), TrainError> {
-    let res = std::fs::File::open(tmp).and_then(|f| f.sync_all()).and_then(|_| std::fs::rename(tmp, path));
+    let res = std::fs::File::open(tmp)
+        .and_then(|f| f.sync_all())
+        .and_then(|_| std::fs::rename(tmp, path));
     if let Err(e) = res {
         let _ = std::fs::remove_file(tmp);
         return Err(TrainError::io(path, e));

@@ -74,8 +74,9 @@ pub struct ModelFile {
 impl ModelFile {
     /// Serialise to safetensors bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, TrainError> {
-        let meta_json = serde_json::to_string(&self.meta)
-            .map_err(|e| TrainError::BadData(format!("model metadata cannot be serialised: {e}")))?;
+        let meta_json = serde_json::to_string(&self.meta).map_err(|e| {
+            TrainError::BadData(format!("model metadata cannot be serialised: {e}"))
+        })?;
         let info: HashMap<String, String> = [
             ("format".to_string(), FORMAT_NAME.to_string()),
             ("format_version".to_string(), FORMAT_VERSION.to_string()),
@@ -86,7 +87,13 @@ impl ModelFile {
             .weights
             .tensors
             .iter()
-            .map(|t| (t.name.clone(), t.data.iter().flat_map(|v| v.to_le_bytes()).collect(), t))
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    t.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                    t,
+                )
+            })
             .collect();
         let mut views = Vec::with_capacity(bytes.len());
         for (name, data, t) in &bytes {
@@ -94,42 +101,78 @@ impl ModelFile {
                 .map_err(|e| TrainError::BadData(format!("tensor `{name}`: {e}")))?;
             views.push((name.clone(), view));
         }
-        safetensors::serialize(views, Some(info)).map_err(|e| TrainError::BadData(format!("safetensors: {e}")))
+        safetensors::serialize(views, Some(info))
+            .map_err(|e| TrainError::BadData(format!("safetensors: {e}")))
     }
 
     /// Parse safetensors bytes; `path` is only used in error messages.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<ModelFile, TrainError> {
-        let not_model = |reason: String| TrainError::NotAModel { path: path.to_path_buf(), reason };
-        let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
-            .map_err(|e| not_model(format!("cannot read a safetensors header ({e}); the file may be truncated")))?;
+        let not_model = |reason: String| TrainError::NotAModel {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| {
+            not_model(format!(
+                "cannot read a safetensors header ({e}); the file may be truncated"
+            ))
+        })?;
         let info = header.metadata().clone().unwrap_or_default();
         if info.get("format").map(String::as_str) != Some(FORMAT_NAME) {
-            return Err(not_model("no `format: hark-model` entry in its safetensors metadata".into()));
+            return Err(not_model(
+                "no `format: hark-model` entry in its safetensors metadata".into(),
+            ));
         }
         let version: u32 = info
             .get("format_version")
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| not_model("missing or unreadable format_version".into()))?;
         if version > FORMAT_VERSION {
-            return Err(TrainError::NewerFormat { path: path.to_path_buf(), found: version, supported: FORMAT_VERSION });
+            return Err(TrainError::NewerFormat {
+                path: path.to_path_buf(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
         }
-        let meta: ModelMeta = serde_json::from_str(info.get("hark").map(String::as_str).unwrap_or(""))
-            .map_err(|e| not_model(format!("metadata is not valid hark model metadata: {e}")))?;
-        let st = safetensors::SafeTensors::deserialize(bytes)
-            .map_err(|e| not_model(format!("tensor data unreadable ({e}); the file may be truncated")))?;
-        // Keep the order of the header (safetensors sorts by offset, which is write order).
+        let meta: ModelMeta = serde_json::from_str(
+            info.get("hark").map(String::as_str).unwrap_or(""),
+        )
+        .map_err(|e| not_model(format!("metadata is not valid hark model metadata: {e}")))?;
+        let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
+            not_model(format!(
+                "tensor data unreadable ({e}); the file may be truncated"
+            ))
+        })?;
+        // Sorted by name, like `ModelWeights::from_module`.
         let mut named: Vec<(usize, NamedTensor)> = Vec::with_capacity(st.len());
         for (name, view) in st.tensors() {
             if view.dtype() != Dtype::F32 {
-                return Err(not_model(format!("tensor `{name}` is {:?}, expected F32", view.dtype())));
+                return Err(not_model(format!(
+                    "tensor `{name}` is {:?}, expected F32",
+                    view.dtype()
+                )));
             }
-            let data: Vec<f32> =
-                view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            let data: Vec<f32> = view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
             let offset = view.data().as_ptr() as usize;
-            named.push((offset, NamedTensor { name, shape: view.shape().to_vec(), data }));
+            named.push((
+                offset,
+                NamedTensor {
+                    name,
+                    shape: view.shape().to_vec(),
+                    data,
+                },
+            ));
         }
-        named.sort_by_key(|(o, _)| *o);
-        Ok(ModelFile { meta, weights: ModelWeights { tensors: named.into_iter().map(|(_, t)| t).collect() } })
+        named.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        Ok(ModelFile {
+            meta,
+            weights: ModelWeights {
+                tensors: named.into_iter().map(|(_, t)| t).collect(),
+            },
+        })
     }
 
     /// Write atomically to `path` (conventionally `*.hark`).
@@ -147,7 +190,10 @@ impl ModelFile {
 
 /// Current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     // Civil-from-days (H. Hinnant's algorithm).
     let z = days + 719_468;
@@ -159,5 +205,10 @@ pub fn utc_now() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

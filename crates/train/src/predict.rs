@@ -35,7 +35,13 @@ impl Predictor {
         let n_classes = file.meta.class_names.len();
         let net = file.meta.model.init(n_mels, n_frames, n_classes, &device)?;
         let net = file.weights.apply_to(net)?.valid();
-        Ok(Predictor { net, device, n_mels, n_frames, n_classes })
+        Ok(Predictor {
+            net,
+            device,
+            n_mels,
+            n_frames,
+            n_classes,
+        })
     }
 
     /// Input shape `(n_mels, n_frames)` of one window.
@@ -55,7 +61,10 @@ impl Predictor {
         let wl = self.n_mels * self.n_frames;
         if windows.len() != n_windows * wl {
             return Err(TrainError::InputShape {
-                what: format!("{n_windows} windows of {}x{} (mels x frames)", self.n_mels, self.n_frames),
+                what: format!(
+                    "{n_windows} windows of {}x{} (mels x frames)",
+                    self.n_mels, self.n_frames
+                ),
                 expected: n_windows * wl,
                 actual: windows.len(),
             });
@@ -63,11 +72,18 @@ impl Predictor {
         let mut out = Vec::with_capacity(n_windows * self.n_classes);
         for chunk in windows.chunks(PREDICT_BATCH * wl) {
             let n = chunk.len() / wl;
-            let x = Tensor::<4>::from_data(TensorData::new(chunk.to_vec(), [n, 1, self.n_mels, self.n_frames]), &self.device);
+            let x = Tensor::<4>::from_data(
+                TensorData::new(chunk.to_vec(), [n, 1, self.n_mels, self.n_frames]),
+                &self.device,
+            );
             let p = softmax(self.net.forward(x), 1);
-            let v = p.into_data().convert::<f32>().into_vec::<f32>().map_err(|e| {
-                TrainError::BadData(format!("prediction output could not be read: {e:?}"))
-            })?;
+            let v = p
+                .into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .map_err(|e| {
+                    TrainError::BadData(format!("prediction output could not be read: {e:?}"))
+                })?;
             out.extend_from_slice(&v);
         }
         Ok(out)

@@ -21,7 +21,7 @@ pub struct NamedTensor {
     pub data: Vec<f32>,
 }
 
-/// All float tensors of a model, in module order.
+/// All float tensors of a model, sorted by name.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ModelWeights {
     /// The tensors.
@@ -31,8 +31,12 @@ pub struct ModelWeights {
 impl ModelWeights {
     /// Copy every float tensor out of `module` (any device).
     pub fn from_module<M: Module>(module: &M) -> Self {
-        let mut v = Collector { path: Vec::new(), out: Vec::new() };
+        let mut v = Collector {
+            path: Vec::new(),
+            out: Vec::new(),
+        };
         module.visit(&mut v);
+        v.out.sort_by(|a, b| a.name.cmp(&b.name));
         ModelWeights { tensors: v.out }
     }
 
@@ -44,8 +48,14 @@ impl ModelWeights {
     /// Load these weights into `module` (which must have the same architecture), keeping
     /// its device. Errors name the first tensor that is missing, unexpected or mis-shaped.
     pub fn apply_to<M: Module>(&self, module: M) -> Result<M, TrainError> {
-        let by_name: HashMap<&str, &NamedTensor> = self.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
-        let mut m = Loader { path: Vec::new(), by_name, used: 0, error: None };
+        let by_name: HashMap<&str, &NamedTensor> =
+            self.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
+        let mut m = Loader {
+            path: Vec::new(),
+            by_name,
+            used: 0,
+            error: None,
+        };
         let module = module.map(&mut m);
         if let Some(e) = m.error {
             return Err(e);
@@ -53,9 +63,18 @@ impl ModelWeights {
         if m.used != self.tensors.len() {
             // Some stored tensor was never asked for: name one.
             let expected = ModelWeights::from_module(&module);
-            let known: std::collections::HashSet<&str> = expected.tensors.iter().map(|t| t.name.as_str()).collect();
-            if let Some(extra) = self.tensors.iter().find(|t| !known.contains(t.name.as_str())) {
-                return Err(TrainError::WeightMismatch { name: extra.name.clone(), expected: vec![], actual: extra.shape.clone() });
+            let known: std::collections::HashSet<&str> =
+                expected.tensors.iter().map(|t| t.name.as_str()).collect();
+            if let Some(extra) = self
+                .tensors
+                .iter()
+                .find(|t| !known.contains(t.name.as_str()))
+            {
+                return Err(TrainError::WeightMismatch {
+                    name: extra.name.clone(),
+                    expected: vec![],
+                    actual: extra.shape.clone(),
+                });
             }
         }
         Ok(module)
@@ -77,8 +96,16 @@ impl ModuleVisitor for Collector {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let t = param.val();
         let shape = t.dims().to_vec();
-        let data = t.into_data().convert::<f32>().into_vec::<f32>().unwrap_or_default();
-        self.out.push(NamedTensor { name: self.path.join("."), shape, data });
+        let data = t
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap_or_default();
+        self.out.push(NamedTensor {
+            name: self.path.join("."),
+            shape,
+            data,
+        });
     }
 }
 
@@ -103,11 +130,19 @@ impl ModuleMapper for Loader<'_> {
         let name = self.path.join(".");
         let expected = param.lazy_shape().to_vec();
         let Some(t) = self.by_name.get(name.as_str()) else {
-            self.error = Some(TrainError::WeightMismatch { name, expected, actual: vec![] });
+            self.error = Some(TrainError::WeightMismatch {
+                name,
+                expected,
+                actual: vec![],
+            });
             return param;
         };
         if t.shape != expected || t.data.len() != expected.iter().product::<usize>() {
-            self.error = Some(TrainError::WeightMismatch { name, expected, actual: t.shape.clone() });
+            self.error = Some(TrainError::WeightMismatch {
+                name,
+                expected,
+                actual: t.shape.clone(),
+            });
             return param;
         }
         self.used += 1;

@@ -25,7 +25,11 @@ pub struct WindowSet {
 impl WindowSet {
     /// An empty set of `n_mels x n_frames` windows.
     pub fn new(n_mels: usize, n_frames: usize) -> Self {
-        WindowSet { n_mels, n_frames, ..Default::default() }
+        WindowSet {
+            n_mels,
+            n_frames,
+            ..Default::default()
+        }
     }
 
     /// Values per window (`n_mels * n_frames`).
@@ -79,7 +83,10 @@ impl WindowSet {
     /// Check sizes agree and labels are below `n_classes`.
     pub fn validate(&self, n_classes: usize) -> Result<(), TrainError> {
         if self.n_mels == 0 || self.n_frames == 0 {
-            return Err(TrainError::BadData(format!("window shape {}x{} is empty", self.n_mels, self.n_frames)));
+            return Err(TrainError::BadData(format!(
+                "window shape {}x{} is empty",
+                self.n_mels, self.n_frames
+            )));
         }
         if self.data.len() != self.len() * self.window_len() || self.clip_ids.len() != self.len() {
             return Err(TrainError::BadData(format!(
@@ -92,7 +99,9 @@ impl WindowSet {
             )));
         }
         if let Some(&bad) = self.labels.iter().find(|&&l| l as usize >= n_classes) {
-            return Err(TrainError::BadData(format!("label {bad} is not below the class count {n_classes}")));
+            return Err(TrainError::BadData(format!(
+                "label {bad} is not below the class count {n_classes}"
+            )));
         }
         if let Some(i) = self.data.iter().position(|v| !v.is_finite()) {
             return Err(TrainError::BadData(format!(
@@ -119,9 +128,16 @@ impl WindowSet {
     /// `fraction` of its clips (at least one when the class has two or more clips) go to
     /// validation, chosen by a seeded shuffle. All windows of a clip stay together. A clip's
     /// class is the label of its first window.
-    pub fn split_by_clip(&self, fraction: f32, seed: u64) -> Result<(WindowSet, WindowSet), TrainError> {
+    pub fn split_by_clip(
+        &self,
+        fraction: f32,
+        seed: u64,
+    ) -> Result<(WindowSet, WindowSet), TrainError> {
         if !(0.0..1.0).contains(&fraction) {
-            return Err(TrainError::setting("validation_fraction", format!("must be in [0, 1), got {fraction}")));
+            return Err(TrainError::setting(
+                "validation_fraction",
+                format!("must be in [0, 1), got {fraction}"),
+            ));
         }
         let mut clips: Vec<(u32, u32)> = Vec::new(); // (clip, label), first-seen order
         let mut seen = std::collections::HashSet::new();
@@ -135,7 +151,7 @@ impl WindowSet {
             by_class.entry(l).or_default().push(c);
         }
         let mut rng = SplitMix64::new(seed);
-        let mut val_clips = std::collections::HashSet::new();
+        let mut val_clips: std::collections::HashSet<u32> = std::collections::HashSet::new();
         for clips in by_class.values_mut() {
             rng.shuffle(clips);
             let mut n_val = (clips.len() as f32 * fraction).round() as usize;
@@ -146,7 +162,11 @@ impl WindowSet {
         }
         let (mut tr, mut va) = (Vec::new(), Vec::new());
         for (i, c) in self.clip_ids.iter().enumerate() {
-            if val_clips.contains(c) { va.push(i) } else { tr.push(i) }
+            if val_clips.contains(c) {
+                va.push(i)
+            } else {
+                tr.push(i)
+            }
         }
         Ok((self.subset(&tr), self.subset(&va)))
     }

@@ -15,7 +15,10 @@ const MIN_VAL_ACC: f32 = 0.6;
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> f32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 40) as f32) / (1u64 << 24) as f32
     }
 }
@@ -52,28 +55,55 @@ fn dataset(clips_per_class: usize, per_clip: usize, seed: u64) -> WindowSet {
 }
 
 fn tiny_sbcnn() -> ModelConfig {
-    ModelConfig::SbCnn(SbCnnConfig { filters: [6, 8, 8], kernel: [3, 3], pool: [2, 2], dense: 16, dropout: 0.1 })
+    ModelConfig::SbCnn(SbCnnConfig {
+        filters: [6, 8, 8],
+        kernel: [3, 3],
+        pool: [2, 2],
+        dense: 16,
+        dropout: 0.1,
+    })
 }
 
 fn tiny_cfg(epochs: usize, seed: u64) -> TrainConfig {
     TrainConfig {
         epochs,
         batch_size: 16,
-        optimizer: OptimizerConfig::Adam { lr: 3e-3, weight_decay: None },
+        optimizer: OptimizerConfig::Adam {
+            lr: 3e-3,
+            weight_decay: None,
+        },
         patience: None,
         seed,
         ..Default::default()
     }
 }
 
-fn run(model: &ModelConfig, cfg: &TrainConfig, tr: &WindowSet, va: Option<&WindowSet>) -> TrainOutcome {
-    train(model, cfg, 3, tr, va, &mut NoObserver, &AtomicBool::new(false)).expect("training runs")
+fn run(
+    model: &ModelConfig,
+    cfg: &TrainConfig,
+    tr: &WindowSet,
+    va: Option<&WindowSet>,
+) -> TrainOutcome {
+    train(
+        model,
+        cfg,
+        3,
+        tr,
+        va,
+        &mut NoObserver,
+        &AtomicBool::new(false),
+    )
+    .expect("training runs")
 }
 
 fn meta(model: &ModelConfig, outcome: &TrainOutcome) -> ModelMeta {
     ModelMeta {
         model: model.clone(),
-        features: hark_features::FeatureConfig { n_mels: MELS, window_frames: FRAMES, ..Default::default() },
+        features: hark_features::FeatureConfig {
+            n_mels: MELS,
+            window_frames: FRAMES,
+            ..Default::default()
+        },
         class_names: vec!["tone".into(), "noise".into(), "chirp".into()],
         decision: hark_eval::DecisionConfig::default(),
         input_shape: [1, MELS, FRAMES],
@@ -93,18 +123,44 @@ fn meta(model: &ModelConfig, outcome: &TrainOutcome) -> ModelMeta {
 fn loss_decreases_and_accuracy_beats_chance() {
     let all = dataset(12, 4, 1);
     let (tr, va) = all.split_by_clip(0.25, 3).expect("split");
-    for model in [tiny_sbcnn(), ModelConfig::StrideDs(StrideDsConfig { filters: 8, dense: 16, dropout: 0.1, ..Default::default() })] {
+    for model in [
+        tiny_sbcnn(),
+        ModelConfig::StrideDs(StrideDsConfig {
+            filters: 8,
+            dense: 16,
+            dropout: 0.1,
+            ..Default::default()
+        }),
+    ] {
         let out = run(&model, &tiny_cfg(8, 5), &tr, Some(&va));
         let h = &out.history;
         assert_eq!(h.len(), 8);
-        assert!(h[h.len() - 1].train_loss < h[0].train_loss, "{model:?}: loss {:?}", h.iter().map(|s| s.train_loss).collect::<Vec<_>>());
+        assert!(
+            h[h.len() - 1].train_loss < h[0].train_loss,
+            "{model:?}: loss {:?}",
+            h.iter().map(|s| s.train_loss).collect::<Vec<_>>()
+        );
         let best = h[out.best_epoch - 1].val_acc.expect("validated");
         assert!(best > MIN_VAL_ACC, "{model:?}: val acc {best}");
         // The returned weights are the best epoch's: the predictor reproduces its accuracy.
-        let file = ModelFile { meta: meta(&model, &out), weights: out.weights.clone() };
-        let p = Predictor::new(&file).expect("predictor").predict(&va.data, va.len()).expect("predict");
-        let acc = p.chunks(3).zip(&va.labels).filter(|(r, l)| argmax(r) == **l as usize).count() as f32 / va.len() as f32;
-        assert!((acc - best).abs() < 1e-6, "predictor acc {acc} vs best-epoch val acc {best}");
+        let file = ModelFile {
+            meta: meta(&model, &out),
+            weights: out.weights.clone(),
+        };
+        let p = Predictor::new(&file)
+            .expect("predictor")
+            .predict(&va.data, va.len())
+            .expect("predict");
+        let acc = p
+            .chunks(3)
+            .zip(&va.labels)
+            .filter(|(r, l)| argmax(r) == **l as usize)
+            .count() as f32
+            / va.len() as f32;
+        assert!(
+            (acc - best).abs() < 1e-6,
+            "predictor acc {acc} vs best-epoch val acc {best}"
+        );
     }
 }
 
@@ -125,9 +181,20 @@ fn same_seed_same_weights_different_seed_different() {
 #[test]
 fn sgd_nesterov_with_schedules_and_class_weights_trains() {
     let tr = dataset(4, 3, 2);
-    for sched in [LrSchedule::Cosine, LrSchedule::ReduceOnPlateau { factor: 0.5, patience: 1 }] {
+    for sched in [
+        LrSchedule::Cosine,
+        LrSchedule::ReduceOnPlateau {
+            factor: 0.5,
+            patience: 1,
+        },
+    ] {
         let cfg = TrainConfig {
-            optimizer: OptimizerConfig::Sgd { lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: Some(1e-4) },
+            optimizer: OptimizerConfig::Sgd {
+                lr: 0.05,
+                momentum: 0.9,
+                nesterov: true,
+                weight_decay: Some(1e-4),
+            },
             lr_schedule: sched.clone(),
             class_weights: true,
             ..tiny_cfg(3, 4)
@@ -143,7 +210,16 @@ fn sgd_nesterov_with_schedules_and_class_weights_trains() {
 #[test]
 fn stop_flag_interrupts_and_returns_a_model() {
     let tr = dataset(2, 3, 4);
-    let out = train(&tiny_sbcnn(), &tiny_cfg(5, 1), 3, &tr, None, &mut NoObserver, &AtomicBool::new(true)).expect("runs");
+    let out = train(
+        &tiny_sbcnn(),
+        &tiny_cfg(5, 1),
+        3,
+        &tr,
+        None,
+        &mut NoObserver,
+        &AtomicBool::new(true),
+    )
+    .expect("runs");
     assert!(out.interrupted);
     assert!(out.history.is_empty());
     assert!(!out.weights.tensors.is_empty());
@@ -153,9 +229,26 @@ fn stop_flag_interrupts_and_returns_a_model() {
 fn bad_settings_and_data_are_errors() {
     let tr = dataset(2, 2, 4);
     let stop = AtomicBool::new(false);
-    let bad = TrainConfig { batch_size: 1, ..tiny_cfg(1, 1) };
-    assert!(matches!(train(&tiny_sbcnn(), &bad, 3, &tr, None, &mut NoObserver, &stop), Err(TrainError::BadSetting { .. })));
-    assert!(matches!(train(&tiny_sbcnn(), &tiny_cfg(1, 1), 2, &tr, None, &mut NoObserver, &stop), Err(TrainError::BadData(_))));
+    let bad = TrainConfig {
+        batch_size: 1,
+        ..tiny_cfg(1, 1)
+    };
+    assert!(matches!(
+        train(&tiny_sbcnn(), &bad, 3, &tr, None, &mut NoObserver, &stop),
+        Err(TrainError::BadSetting { .. })
+    ));
+    assert!(matches!(
+        train(
+            &tiny_sbcnn(),
+            &tiny_cfg(1, 1),
+            2,
+            &tr,
+            None,
+            &mut NoObserver,
+            &stop
+        ),
+        Err(TrainError::BadData(_))
+    ));
 }
 
 #[test]
@@ -174,23 +267,38 @@ fn model_file_round_trip_gives_identical_predictions() {
     let tr = dataset(3, 3, 7);
     let model = tiny_sbcnn();
     let out = run(&model, &tiny_cfg(2, 3), &tr, None);
-    let file = ModelFile { meta: meta(&model, &out), weights: out.weights };
+    let file = ModelFile {
+        meta: meta(&model, &out),
+        weights: out.weights,
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("model.hark");
     file.save(&path).expect("save");
     let loaded = ModelFile::load(&path).expect("load");
     assert_eq!(loaded, file);
-    let p1 = Predictor::new(&file).expect("predictor").predict(&tr.data, tr.len()).expect("predict");
-    let p2 = Predictor::new(&loaded).expect("predictor").predict(&tr.data, tr.len()).expect("predict");
+    let p1 = Predictor::new(&file)
+        .expect("predictor")
+        .predict(&tr.data, tr.len())
+        .expect("predict");
+    let p2 = Predictor::new(&loaded)
+        .expect("predictor")
+        .predict(&tr.data, tr.len())
+        .expect("predict");
     assert_eq!(p1, p2);
     assert_eq!(p1.len(), tr.len() * 3);
-    assert!(p1.chunks(3).all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-5));
+    assert!(
+        p1.chunks(3)
+            .all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-5)
+    );
     // No temporary files left behind.
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
 
     // Windows of the wrong shape are refused.
     let pred = Predictor::new(&loaded).expect("predictor");
-    assert!(matches!(pred.predict(&tr.data[..tr.data.len() - 1], tr.len()), Err(TrainError::InputShape { .. })));
+    assert!(matches!(
+        pred.predict(&tr.data[..tr.data.len() - 1], tr.len()),
+        Err(TrainError::InputShape { .. })
+    ));
 }
 
 #[test]
@@ -198,39 +306,78 @@ fn corrupt_truncated_foreign_and_newer_files_are_refused() {
     let tr = dataset(2, 3, 8);
     let model = tiny_sbcnn();
     let out = run(&model, &tiny_cfg(1, 3), &tr, None);
-    let file = ModelFile { meta: meta(&model, &out), weights: out.weights };
+    let file = ModelFile {
+        meta: meta(&model, &out),
+        weights: out.weights,
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let bytes = file.to_bytes().expect("bytes");
 
     let truncated = dir.path().join("truncated.hark");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("write");
-    assert!(matches!(ModelFile::load(&truncated), Err(TrainError::NotAModel { .. })));
+    assert!(matches!(
+        ModelFile::load(&truncated),
+        Err(TrainError::NotAModel { .. })
+    ));
 
     let foreign = dir.path().join("foreign.hark");
     std::fs::write(&foreign, b"RIFF....WAVEfmt ").expect("write");
-    assert!(matches!(ModelFile::load(&foreign), Err(TrainError::NotAModel { .. })));
+    assert!(matches!(
+        ModelFile::load(&foreign),
+        Err(TrainError::NotAModel { .. })
+    ));
 
     let missing = dir.path().join("missing.hark");
-    assert!(matches!(ModelFile::load(&missing), Err(TrainError::Io { .. })));
+    assert!(matches!(
+        ModelFile::load(&missing),
+        Err(TrainError::Io { .. })
+    ));
 
     // A safetensors file from another tool.
-    let other = safetensors::serialize(Vec::<(String, safetensors::tensor::TensorView)>::new(), None).expect("st");
+    let other = safetensors::serialize(
+        Vec::<(String, safetensors::tensor::TensorView)>::new(),
+        None,
+    )
+    .expect("st");
     std::fs::write(&foreign, other).expect("write");
-    assert!(matches!(ModelFile::load(&foreign), Err(TrainError::NotAModel { .. })));
+    assert!(matches!(
+        ModelFile::load(&foreign),
+        Err(TrainError::NotAModel { .. })
+    ));
 
     // Newer format version.
-    let text = String::from_utf8_lossy(&bytes).replace("\"format_version\":\"1\"", "\"format_version\":\"9\"");
+    let (from, to) = (
+        &b"\"format_version\":\"1\""[..],
+        &b"\"format_version\":\"9\""[..],
+    );
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("version entry in header");
+    let mut newer_bytes = bytes.clone();
+    newer_bytes[at..at + to.len()].copy_from_slice(to);
     let newer = dir.path().join("newer.hark");
-    std::fs::write(&newer, text.as_bytes()).expect("write");
-    // Only valid if the replacement kept the byte length (same digit count).
-    assert_eq!(text.len(), bytes.len());
-    assert!(matches!(ModelFile::load(&newer), Err(TrainError::NewerFormat { found: 9, .. })));
+    std::fs::write(&newer, &newer_bytes).expect("write");
+    assert!(matches!(
+        ModelFile::load(&newer),
+        Err(TrainError::NewerFormat { found: 9, .. })
+    ));
 
     // Weights that do not fit the architecture: a different filter count in the metadata.
     let mut wrong = file.clone();
-    wrong.meta.model = ModelConfig::SbCnn(SbCnnConfig { filters: [7, 8, 8], kernel: [3, 3], pool: [2, 2], dense: 16, dropout: 0.1 });
+    wrong.meta.model = ModelConfig::SbCnn(SbCnnConfig {
+        filters: [7, 8, 8],
+        kernel: [3, 3],
+        pool: [2, 2],
+        dense: 16,
+        dropout: 0.1,
+    });
     match Predictor::new(&wrong) {
-        Err(TrainError::WeightMismatch { name, expected, actual }) => {
+        Err(TrainError::WeightMismatch {
+            name,
+            expected,
+            actual,
+        }) => {
             assert!(name.contains("conv"), "{name}");
             assert_ne!(expected, actual);
         }
@@ -239,11 +386,20 @@ fn corrupt_truncated_foreign_and_newer_files_are_refused() {
     // A missing tensor.
     let mut missing_t = file.clone();
     missing_t.weights.tensors.pop();
-    assert!(matches!(Predictor::new(&missing_t), Err(TrainError::WeightMismatch { .. })));
+    assert!(matches!(
+        Predictor::new(&missing_t),
+        Err(TrainError::WeightMismatch { .. })
+    ));
     // An extra tensor.
     let mut extra = file.clone();
-    extra.weights.tensors.push(NamedTensor { name: "bogus".into(), shape: vec![1], data: vec![0.0] });
-    assert!(matches!(Predictor::new(&extra), Err(TrainError::WeightMismatch { name, .. }) if name == "bogus"));
+    extra.weights.tensors.push(NamedTensor {
+        name: "bogus".into(),
+        shape: vec![1],
+        data: vec![0.0],
+    });
+    assert!(
+        matches!(Predictor::new(&extra), Err(TrainError::WeightMismatch { name, .. }) if name == "bogus")
+    );
 }
 
 #[test]
