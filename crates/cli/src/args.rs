@@ -229,6 +229,16 @@ pub enum OptimizerArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ScheduleArg {
+    /// The same learning rate throughout.
+    Constant,
+    /// Cosine decay from --lr to 0 over --epochs.
+    Cosine,
+    /// Halve the rate after 3 epochs without validation-loss improvement.
+    Plateau,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum AggregationArg {
     /// Mean of window probabilities.
     Mean,
@@ -254,7 +264,10 @@ pub struct TrainOpts {
     /// Learning rate.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
-    /// Stop after this many epochs without validation-loss improvement.
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value = "plateau")]
+    pub lr_schedule: ScheduleArg,
+    /// Stop after this many epochs without validation-loss improvement; 0 never stops early.
     #[arg(long, default_value_t = 10)]
     pub patience: usize,
     /// Weight the loss by inverse class frequency (for unbalanced data).

@@ -22,7 +22,8 @@ pub fn init() {
     INIT.call_once(|| {
         // The bytes are a valid TrueType font compiled into the binary; a failure
         // here would be a packaging bug, and text would then simply not render.
-        let _ = plotters::style::register_font(FONT, plotters::style::FontStyle::Normal, FONT_BYTES);
+        let _ =
+            plotters::style::register_font(FONT, plotters::style::FontStyle::Normal, FONT_BYTES);
         let _ = plotters::style::register_font(FONT, plotters::style::FontStyle::Bold, FONT_BYTES);
     });
 }

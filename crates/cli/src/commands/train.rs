@@ -13,11 +13,14 @@ use hark_eval::{Aggregation, CvSummary, DecisionConfig, Metrics, Report};
 use hark_features::FeatureConfig;
 use hark_model::{ModelConfig, SbCnnConfig, StrideDsConfig};
 use hark_train::{
-    EpochStats, ModelFile, ModelMeta, OptimizerConfig, Predictor, TrainConfig, TrainingSummary,
+    EpochStats, LrSchedule, ModelFile, ModelMeta, OptimizerConfig, Predictor, TrainConfig,
+    TrainingSummary,
 };
 
 use super::Outcome;
-use crate::args::{AggregationArg, ArchArg, CvArgs, EvalArgs, OptimizerArg, TrainArgs, TrainOpts};
+use crate::args::{
+    AggregationArg, ArchArg, CvArgs, EvalArgs, OptimizerArg, ScheduleArg, TrainArgs, TrainOpts,
+};
 use crate::pipeline::{self, Partition};
 use crate::progress::{BarObserver, stop_flag};
 
@@ -48,11 +51,20 @@ fn train_config(o: &TrainOpts) -> TrainConfig {
             weight_decay: None,
         },
     };
+    let lr_schedule = match o.lr_schedule {
+        ScheduleArg::Constant => LrSchedule::Constant,
+        ScheduleArg::Cosine => LrSchedule::Cosine,
+        ScheduleArg::Plateau => LrSchedule::ReduceOnPlateau {
+            factor: 0.5,
+            patience: 3,
+        },
+    };
     TrainConfig {
         epochs: o.epochs,
         batch_size: o.batch_size,
         optimizer,
-        patience: Some(o.patience),
+        lr_schedule,
+        patience: (o.patience > 0).then_some(o.patience),
         class_weights: o.class_weights,
         seed: o.seed,
         validation_fraction: o.validation_fraction,
