@@ -159,6 +159,14 @@ fn train_eval_predict_round_trip() {
             ));
         }
     }
+    // One missing file and one corrupt file (text renamed .wav): reported, skipped, training goes on.
+    let corrupt = dir.path().join("corrupt.wav");
+    std::fs::write(&corrupt, "not audio at all\n").expect("corrupt file");
+    csv.push_str(&format!("{},7,train\n", corrupt.display()));
+    csv.push_str(&format!(
+        "{},7,train\n",
+        dir.path().join("missing.wav").display()
+    ));
     std::fs::write(&manifest, csv).expect("manifest");
     let model = dir.path().join("m.hark");
     let cache = dir.path().join("cache");
@@ -177,6 +185,9 @@ fn train_eval_predict_round_trip() {
     ]);
     assert!(o.status.success(), "train failed: {}", text(&o));
     assert!(model.is_file());
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(log.contains("missing.wav"), "missing file reported: {log}");
+    assert!(log.contains("corrupt.wav"), "corrupt file reported: {log}");
 
     let o = hark(&["info", model.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", text(&o));

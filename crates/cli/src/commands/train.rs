@@ -290,16 +290,22 @@ pub fn model_info(path: &Path) -> Result<String> {
         f.mel_scale
     );
     out += &format!(
-        "  windows:      {} frames ({:.3} s), overlap {}, normalisation {:?}, silence threshold {:?} dBFS\n",
+        "  windows:      {} frames ({:.3} s), overlap {}, normalisation {:?}, silence threshold {}\n",
         f.window_frames,
         f.window_seconds(),
         f.overlap,
         f.normalization,
         f.silence_threshold_db
+            .map(|t| format!("{t} dBFS"))
+            .unwrap_or_else(|| "off".into())
     );
     out += &format!(
-        "  decision:     {:?} pooling, unknown threshold {:?}\n",
-        m.decision.aggregation, m.decision.threshold
+        "  decision:     {:?} pooling, unknown below {}\n",
+        m.decision.aggregation,
+        m.decision
+            .threshold
+            .map(|t| format!("{t:.3}"))
+            .unwrap_or_else(|| "never".into())
     );
     let t = &m.training;
     out += &format!(
