@@ -32,6 +32,6 @@ torch = {key(r): r for r in rows if r["impl"] == "pytorch"}
 for r in rows:
     if r["impl"] == "burn-flex" and key(r) in torch:
         t = torch[key(r)]
-        print(f'{r["what"]:<10} {r["input"]:<8} batch {r["batch"]:>2}: burn {r["windows_per_sec"]:>9.1} '
-              f'pytorch {t["windows_per_sec"]:>9.1} windows/s  ratio burn/pytorch {r["windows_per_sec"]/t["windows_per_sec"]:.2f}')
+        print(f'{r["what"]:<10} {r["input"]:<8} batch {r["batch"]:>2}: burn {r["windows_per_sec"]:>9.1f} '
+              f'pytorch {t["windows_per_sec"]:>9.1f} windows/s  ratio burn/pytorch {r["windows_per_sec"]/t["windows_per_sec"]:.2f}')
 PY
