@@ -128,7 +128,6 @@ pub fn spectrogram(args: &SpectrogramArgs) -> Result<Outcome> {
         show_windows: args.windows,
         width: args.width,
         height: args.height,
-        ..SpectrogramOptions::default()
     };
     hark_features::render_spectrogram_png(&args.output, &m, &cfg, &opts)?;
     eprintln!("wrote {}", args.output.display());

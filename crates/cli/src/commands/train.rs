@@ -68,7 +68,6 @@ fn train_config(o: &TrainOpts) -> TrainConfig {
         class_weights: o.class_weights,
         seed: o.seed,
         validation_fraction: o.validation_fraction,
-        ..TrainConfig::default()
     }
 }
 
