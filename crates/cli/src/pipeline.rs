@@ -166,6 +166,24 @@ pub struct ClipPrediction {
     pub probability: f32,
 }
 
+/// One clip's decision from its windows: model probabilities per window, pooled, then thresholded.
+/// `buf` is reused between calls to hold the concatenated windows. Returns the clip probabilities.
+pub fn predict_windows(
+    predictor: &Predictor,
+    windows: &[hark_features::Window],
+    decision: &DecisionConfig,
+    buf: &mut Vec<f32>,
+) -> Result<(Vec<f32>, hark_eval::Decision)> {
+    buf.clear();
+    for w in windows {
+        buf.extend_from_slice(&w.values);
+    }
+    let probs = predictor.predict(buf, windows.len())?;
+    let clip_probs = aggregate(&probs, predictor.n_classes(), decision.aggregation);
+    let d = decide(&clip_probs, decision.threshold);
+    Ok((clip_probs, d))
+}
+
 /// Predict every given clip that has features: window probabilities pooled per the decision config.
 pub fn predict_clips(
     predictor: &Predictor,
@@ -174,7 +192,6 @@ pub fn predict_clips(
     decision: &DecisionConfig,
 ) -> Result<Vec<ClipPrediction>> {
     let index = feature_index(fs);
-    let n_classes = predictor.n_classes();
     let mut out = Vec::with_capacity(clips.len());
     let mut buf = Vec::new();
     for &ci in clips {
@@ -183,16 +200,10 @@ pub fn predict_clips(
         if windows.is_empty() {
             continue;
         }
-        buf.clear();
-        for w in windows {
-            buf.extend_from_slice(&w.values);
-        }
-        let probs = predictor.predict(&buf, windows.len())?;
-        let clip_probs = aggregate(&probs, n_classes, decision.aggregation);
-        let d = decide(&clip_probs, decision.threshold);
+        let (probs, d) = predict_windows(predictor, windows, decision, &mut buf)?;
         out.push(ClipPrediction {
             clip: ci,
-            probs: clip_probs,
+            probs,
             label: d.label,
             probability: d.probability,
         });

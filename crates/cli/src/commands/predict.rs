@@ -6,13 +6,13 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use hark_eval::{aggregate, decide};
 use hark_features::WindowExtractor;
 use hark_train::{ModelFile, Predictor};
 
 use super::Outcome;
 use super::train::aggregation;
 use crate::args::PredictArgs;
+use crate::pipeline::predict_windows;
 
 /// `hark predict`: a bad file is reported and the rest still classified (exit code 1).
 pub fn predict(args: &PredictArgs) -> Result<Outcome> {
@@ -37,13 +37,7 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
         let result = (|| -> Result<(Option<usize>, f32, Vec<f32>, usize)> {
             let audio = hark_audio::load_mono(path, Some(cfg.sr))?;
             let windows = hark_data::select_windows(extractor.windows(&audio.samples));
-            buf.clear();
-            for w in &windows {
-                buf.extend_from_slice(&w.values);
-            }
-            let probs = predictor.predict(&buf, windows.len())?;
-            let clip = aggregate(&probs, classes.len(), decision.aggregation);
-            let d = decide(&clip, decision.threshold);
+            let (clip, d) = predict_windows(&predictor, &windows, &decision, &mut buf)?;
             Ok((d.label, d.probability, clip, windows.len()))
         })();
         match result {
