@@ -159,14 +159,7 @@ impl FeatureArgs {
 pub fn preset_config(p: Preset) -> FeatureConfig {
     match p {
         Preset::Urban => FeatureConfig::default(),
-        Preset::Speech => FeatureConfig {
-            sr: 8000,
-            n_fft: 256,
-            hop_length: 128,
-            n_mels: 40,
-            window_frames: 32,
-            ..FeatureConfig::default()
-        },
+        Preset::Speech => FeatureConfig::speech(),
     }
 }
 

@@ -128,6 +128,20 @@ impl Default for FeatureConfig {
 use crate::FeatureError;
 
 impl FeatureConfig {
+    /// Settings for short spoken words at telephone rate (the FSDD protocol of the seed
+    /// talk, and librosa's golden FSDD values): sr 8000, n_fft 256, hop_length 128,
+    /// 40 mels, 32-frame windows (0.512 s); everything else as [`Default`].
+    pub fn speech() -> Self {
+        FeatureConfig {
+            sr: 8000,
+            n_fft: 256,
+            hop_length: 128,
+            n_mels: 40,
+            window_frames: 32,
+            ..FeatureConfig::default()
+        }
+    }
+
     /// Check every parameter; the error names the first bad one and repeats its value.
     ///
     /// Rules: `sr > 0`, `n_fft > 0` and even, `hop_length > 0`, `0 < win_length <= n_fft`,

@@ -8,13 +8,7 @@ use hark_features::{
 #[test]
 fn csv_round_trips_exactly() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = FeatureConfig {
-        sr: 8000,
-        n_fft: 256,
-        hop_length: 128,
-        n_mels: 40,
-        ..Default::default()
-    };
+    let cfg = FeatureConfig::speech();
     let y = crate::common::test_signal(4000, 8000, 8);
     let m = feature_matrix(&y, &cfg, MatrixKind::MelPower).expect("mel");
     let path = dir.path().join("mel.csv");
@@ -59,12 +53,8 @@ fn npy_has_numpy_layout() {
 fn spectrogram_png_is_written() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = FeatureConfig {
-        sr: 8000,
-        n_fft: 256,
-        hop_length: 128,
-        n_mels: 40,
         window_frames: 10,
-        ..Default::default()
+        ..FeatureConfig::speech()
     };
     let y = crate::common::test_signal(8000 * 2, 8000, 3);
     let db = feature_matrix(&y, &cfg, MatrixKind::LogMelDb).expect("db");

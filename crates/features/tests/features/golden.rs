@@ -154,13 +154,7 @@ fn fsdd_test_split_meanstd_match_librosa() {
         );
         return;
     }
-    let cfg = FeatureConfig {
-        sr: 8000,
-        n_fft: 256,
-        hop_length: 128,
-        n_mels: 40,
-        ..Default::default()
-    };
+    let cfg = FeatureConfig::speech();
     let ex = hark_features::MatrixExtractor::new(&cfg).expect("config");
     let text =
         std::fs::read_to_string(dir.join("fsdd_test_features_logmel_meanstd.csv")).expect("golden");

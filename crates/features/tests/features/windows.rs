@@ -127,13 +127,7 @@ fn per_window_normalisation() {
 
 #[test]
 fn silence_is_gated_quiet_sounds_are_not() {
-    let cfg = FeatureConfig {
-        sr: 8000,
-        n_fft: 256,
-        hop_length: 128,
-        n_mels: 40,
-        ..Default::default()
-    };
+    let cfg = FeatureConfig::speech();
     assert_eq!(cfg.silence_threshold_db, Some(-60.0));
     let mut ex = WindowExtractor::new(&cfg).expect("cfg");
     let n = 8000 * 3;
