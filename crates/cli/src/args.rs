@@ -7,11 +7,24 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hark_features::{FeatureConfig, MelScale, WindowNorm};
+use hark_pipeline::FoldScheme;
+
+fn parse_folds(s: &str) -> Result<FoldScheme, String> {
+    s.parse()
+}
+
+/// Exit codes, the same in every command (printed by `--help`).
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    every input was processed
+  1    some inputs failed or were skipped (each is reported on stderr); the rest were processed
+  2    usage or configuration error (bad flag, unreadable model or dataset); nothing was done
+  130  interrupted by Ctrl-C; files already written are complete (partial work is reported)";
 
 /// Teach a machine to recognise sounds: decode audio, compute log-mel features,
 /// train a classifier, evaluate it and predict.
 #[derive(Debug, Parser)]
-#[command(name = "hark", version, about, long_about = None)]
+#[command(name = "hark", version, about, long_about = None, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -59,39 +72,43 @@ pub struct FeatureArgs {
     #[arg(long, value_enum)]
     pub preset: Option<Preset>,
     /// Sample rate in Hz; audio at another rate is resampled.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub sr: Option<u32>,
     /// FFT size in samples.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     pub n_fft: Option<usize>,
     /// Hop between frames in samples.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     pub hop_length: Option<usize>,
     /// Number of mel bands.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     pub n_mels: Option<usize>,
     /// Lowest mel filter edge in Hz (e.g. 1000 for birds).
-    #[arg(long)]
+    #[arg(long, value_parser = non_negative)]
     pub fmin: Option<f32>,
     /// Highest mel filter edge in Hz [default: sr / 2].
-    #[arg(long)]
+    #[arg(long, value_parser = positive_f32)]
     pub fmax: Option<f32>,
     /// Use the HTK mel scale instead of Slaney's.
     #[arg(long)]
     pub htk: bool,
     /// Frames per analysis window (model input width).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     pub window_frames: Option<usize>,
     /// Overlap between consecutive analysis windows, 0.0 to 0.9.
-    #[arg(long)]
+    #[arg(long, value_parser = overlap)]
     pub overlap: Option<f32>,
     /// Per-window normalisation.
     #[arg(long, value_enum)]
     pub normalization: Option<NormArg>,
-    /// Windows quieter than this (dBFS) are skipped as silence; "off" disables gating.
-    #[arg(long, value_parser = parse_threshold)]
-    pub silence_threshold_db: Option<Option<f32>>,
+    /// Windows quieter than this (dBFS, e.g. -60) are skipped as silence; "off" disables gating.
+    #[arg(long, value_parser = parse_gate, allow_negative_numbers = true)]
+    pub silence_threshold_db: Option<Gate>,
 }
+
+/// A silence gate given on the command line: a dBFS level or `off`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gate(pub Option<f32>);
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum NormArg {
@@ -100,13 +117,93 @@ pub enum NormArg {
     Max,
 }
 
-fn parse_threshold(s: &str) -> Result<Option<f32>, String> {
+fn parse_gate(s: &str) -> Result<Gate, String> {
     if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") {
-        return Ok(None);
+        return Ok(Gate(None));
     }
-    s.parse::<f32>()
-        .map(Some)
-        .map_err(|e| format!("expected a dBFS number or 'off': {e}"))
+    let v = number::<f32>(s, "a dBFS level such as -60, or 'off'")?;
+    if !(-200.0..=0.0).contains(&v) {
+        return Err(format!(
+            "{v} dBFS is outside -200..=0 (0 dBFS is full scale; quiet rooms are near -60)"
+        ));
+    }
+    Ok(Gate(Some(v)))
+}
+
+fn number<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    s.trim()
+        .parse::<T>()
+        .map_err(|e| format!("expected {what}: {e}"))
+}
+
+fn in_range(s: &str, lo: f64, hi: f64, hi_inclusive: bool, what: &str) -> Result<f64, String> {
+    let v = number::<f64>(s, what)?;
+    let ok = v >= lo && if hi_inclusive { v <= hi } else { v < hi };
+    if !ok || !v.is_finite() {
+        let close = if hi_inclusive { ']' } else { ')' };
+        return Err(format!(
+            "{v} is outside [{lo}, {hi}{close}: expected {what}"
+        ));
+    }
+    Ok(v)
+}
+
+/// A probability in [0, 1] (thresholds).
+fn probability(s: &str) -> Result<f32, String> {
+    in_range(s, 0.0, 1.0, true, "a probability from 0 to 1").map(|v| v as f32)
+}
+
+/// A share of clips in [0, 1).
+fn fraction(s: &str) -> Result<f32, String> {
+    in_range(
+        s,
+        0.0,
+        1.0,
+        false,
+        "a fraction from 0 up to (not including) 1",
+    )
+    .map(|v| v as f32)
+}
+
+/// Window overlap in [0, 0.9].
+fn overlap(s: &str) -> Result<f32, String> {
+    in_range(s, 0.0, 0.9, true, "an overlap from 0 to 0.9").map(|v| v as f32)
+}
+
+fn non_negative(s: &str) -> Result<f32, String> {
+    in_range(s, 0.0, f64::MAX, true, "a frequency of 0 Hz or more").map(|v| v as f32)
+}
+
+fn positive_f32(s: &str) -> Result<f32, String> {
+    positive(s).map(|v| v as f32)
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    let v = number::<f64>(s, "a positive number")?;
+    if v > 0.0 && v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a positive number"))
+    }
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    at_least(s, 1)
+}
+
+fn at_least_two(s: &str) -> Result<usize, String> {
+    at_least(s, 2)
+}
+
+fn at_least(s: &str, min: usize) -> Result<usize, String> {
+    let v = number::<usize>(s, &format!("a whole number of {min} or more"))?;
+    if v < min {
+        return Err(format!("{v} is below the minimum {min}"));
+    }
+    Ok(v)
 }
 
 impl FeatureArgs {
@@ -147,7 +244,7 @@ impl FeatureArgs {
                 NormArg::Max => WindowNorm::Max,
             };
         }
-        if let Some(v) = self.silence_threshold_db {
+        if let Some(Gate(v)) = self.silence_threshold_db {
             c.silence_threshold_db = v;
         }
         c.validate()?;
@@ -246,16 +343,16 @@ pub struct TrainOpts {
     #[arg(long, value_enum, default_value = "sbcnn")]
     pub model: ArchArg,
     /// Maximum number of epochs.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = at_least_one)]
     pub epochs: usize,
-    /// Mini-batch size.
-    #[arg(long, default_value_t = 64)]
+    /// Mini-batch size (at least 2: BatchNorm needs two windows).
+    #[arg(long, default_value_t = 64, value_parser = at_least_two)]
     pub batch_size: usize,
     /// Optimiser.
     #[arg(long, value_enum, default_value = "adam")]
     pub optimizer: OptimizerArg,
     /// Learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, value_parser = positive)]
     pub lr: f64,
     /// Learning-rate schedule.
     #[arg(long, value_enum, default_value = "plateau")]
@@ -271,7 +368,7 @@ pub struct TrainOpts {
     pub seed: u64,
     /// Fraction of training clips held out for validation when the dataset has no
     /// validation split or fold.
-    #[arg(long, default_value_t = 0.15)]
+    #[arg(long, default_value_t = 0.15, value_parser = fraction)]
     pub validation_fraction: f32,
     /// Window pooling for clip decisions.
     #[arg(long, value_enum, default_value = "mean")]
@@ -322,12 +419,13 @@ pub struct EvalArgs {
     /// Folder for the report (JSON, CSV, PNG, HTML).
     #[arg(short, long, default_value = "hark-eval")]
     pub output: PathBuf,
-    /// Report the lowest threshold reaching this precision, and store it in the model
-    /// file (use validation data for this, not test data).
-    #[arg(long)]
+    /// Tune the unknown-threshold on the model's own validation clips: the lowest threshold
+    /// reaching this precision is stored in the model file (with the pooling it was tuned
+    /// for) and used for this evaluation. Never tuned on the clips being evaluated.
+    #[arg(long, value_parser = probability, allow_negative_numbers = true)]
     pub target_precision: Option<f32>,
-    /// Override the model's unknown-threshold.
-    #[arg(long)]
+    /// Override the model's unknown-threshold (0 to 1).
+    #[arg(long, value_parser = probability, allow_negative_numbers = true)]
     pub threshold: Option<f32>,
     /// Feature cache folder [default: $HARK_CACHE_DIR, else ~/.cache/hark].
     #[arg(long)]
@@ -341,9 +439,10 @@ pub struct EvalArgs {
 pub struct CvArgs {
     /// Dataset with folds (ESC-50, ESC-10 labels.csv, UrbanSound8K, a manifest with a fold column).
     pub dataset: PathBuf,
-    /// Which folds: "official" uses the dataset's own fold column.
-    #[arg(long, default_value = "official")]
-    pub folds: String,
+    /// Which folds: "official" uses the dataset's own fold column; "k=N" a stratified
+    /// N-fold split (seeded by --seed) for datasets without folds.
+    #[arg(long, default_value = "official", value_parser = parse_folds)]
+    pub folds: FoldScheme,
     /// Folder for per-fold and summary reports.
     #[arg(short, long, default_value = "hark-cv")]
     pub output: PathBuf,
@@ -361,8 +460,8 @@ pub struct PredictArgs {
     /// Audio files to classify.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Report "unknown" when the top probability is below this [default: the model's].
-    #[arg(long)]
+    /// Report "unknown" when the top probability is below this, 0 to 1 [default: the model's].
+    #[arg(long, value_parser = probability, allow_negative_numbers = true)]
     pub threshold: Option<f32>,
     /// Window pooling [default: the model's].
     #[arg(long, value_enum)]

@@ -1,7 +1,8 @@
 //! The `hark` binary: parses flags and hands each subcommand to library code.
 //!
 //! Flow: outermost layer over audio -> features -> model -> train/eval -> predict.
-//! Exit codes: 0 success; 1 some inputs failed (reported, the rest processed); 2 error.
+//! Exit codes (also in `--help`): 0 success; 1 some inputs failed or were skipped (reported,
+//! the rest processed); 2 usage or configuration error; 130 interrupted by Ctrl-C.
 
 use std::process::ExitCode;
 
@@ -11,6 +12,9 @@ use hark::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Install the Ctrl-C handler before any work, so an interrupt at any point ends with
+    // complete files and exit code 130 rather than a killed process.
+    let _ = hark::progress::stop_flag();
     let result = match cli.command {
         Command::Info(a) => commands::info(&a),
         Command::Features(a) => commands::features(&a),
@@ -21,8 +25,7 @@ fn main() -> ExitCode {
         Command::Predict(a) => commands::predict(&a),
     };
     match result {
-        Ok(commands::Outcome::Ok) => ExitCode::SUCCESS,
-        Ok(commands::Outcome::SomeFailed) => ExitCode::from(1),
+        Ok(outcome) => ExitCode::from(outcome.code()),
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
@@ -31,7 +34,11 @@ fn main() -> ExitCode {
             for cause in err.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::from(2)
+            if hark::progress::was_interrupted() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::from(2)
+            }
         }
     }
 }

@@ -8,6 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use hark_train::{EpochStats, TrainObserver};
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// True once Ctrl-C was pressed (the command's exit code is then 130).
+pub fn was_interrupted() -> bool {
+    stop_flag().load(Ordering::SeqCst)
+}
+
 /// Set by Ctrl-C: training stops after the current batch and keeps the best model so far.
 pub fn stop_flag() -> Arc<AtomicBool> {
     static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();

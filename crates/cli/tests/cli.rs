@@ -183,7 +183,8 @@ fn train_eval_predict_round_trip() {
         "--cache-dir",
         cache.to_str().expect("utf8"),
     ]);
-    assert!(o.status.success(), "train failed: {}", text(&o));
+    // Exit 1: the model was written, but two inputs were skipped.
+    assert_eq!(o.status.code(), Some(1), "train: {}", text(&o));
     assert!(model.is_file());
     let log = String::from_utf8_lossy(&o.stderr);
     assert!(log.contains("missing.wav"), "missing file reported: {log}");
@@ -208,7 +209,17 @@ fn train_eval_predict_round_trip() {
         "--cache-dir",
         cache.to_str().expect("utf8"),
     ]);
-    assert!(o.status.success(), "eval failed: {}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "eval (dataset entries skipped): {}",
+        text(&o)
+    );
+    assert!(
+        !text(&o).contains("used to train"),
+        "test clips are held out: {}",
+        text(&o)
+    );
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(report.join("report.json")).expect("report.json"),
     )
@@ -220,19 +231,53 @@ fn train_eval_predict_round_trip() {
     );
     assert!(report.join("report.html").is_file());
 
-    let wav = demo.join("recordings/7_theo_0.wav");
+    // Files the model was trained on: it must know them.
+    let train_files: Vec<(String, String)> = std::fs::read_to_string(demo.join("labels.csv"))
+        .expect("labels")
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (["0", "1", "7"].contains(&f[1]) && f[3] == "train")
+                .then(|| (demo.join(f[0]).display().to_string(), f[1].to_string()))
+        })
+        .collect();
+    let mut args = vec!["predict", model.to_str().expect("utf8"), "--json"];
+    let known: Vec<&(String, String)> = ["0", "1", "7"]
+        .iter()
+        .map(|c| {
+            train_files
+                .iter()
+                .find(|(_, l)| l == c)
+                .expect("a training file per class")
+        })
+        .collect();
+    args.extend(known.iter().map(|(p, _)| p.as_str()));
+    let o = hark(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    for (line, (path, label)) in String::from_utf8_lossy(&o.stdout).lines().zip(&known) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+        assert_eq!(v["file"].as_str(), Some(path.as_str()));
+        assert_eq!(v["label"].as_str(), Some(label.as_str()), "{line}");
+    }
+
+    // A silent recording is `silent`, not a confident digit.
+    let silent = dir.path().join("silence.wav");
+    write_wav(&silent, 8000, &vec![0i16; 8000]);
     let o = hark(&[
         "predict",
         model.to_str().expect("utf8"),
-        wav.to_str().expect("utf8"),
-        "--json",
+        silent.to_str().expect("utf8"),
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let line: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json line");
-    let label = line["label"].as_str().expect("label");
-    assert!(["0", "1", "7", "unknown"].contains(&label), "{label}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("\tsilent\t"),
+        "{}",
+        text(&o)
+    );
 
-    // A threshold above 1 makes every answer "unknown".
+    // A threshold outside [0, 1] is a usage error that names the range.
+    let wav = demo.join("recordings/7_theo_0.wav");
     let o = hark(&[
         "predict",
         model.to_str().expect("utf8"),
@@ -240,9 +285,146 @@ fn train_eval_predict_round_trip() {
         "--threshold",
         "1.01",
     ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("[0, 1]"), "{}", text(&o));
+
+    // Evaluating clips the model was trained on warns, and the report says so.
+    let report_train = dir.path().join("report-train");
+    let o = hark(&[
+        "eval",
+        model.to_str().expect("utf8"),
+        manifest.to_str().expect("utf8"),
+        "--split",
+        "train",
+        "-o",
+        report_train.to_str().expect("utf8"),
+        "--quiet",
+        "--cache-dir",
+        cache.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    assert!(text(&o).contains("used to train the model"), "{}", text(&o));
+    let json = std::fs::read_to_string(report_train.join("report.json")).expect("report.json");
+    assert!(json.contains("NOT held out"), "{json}");
+    let html = std::fs::read_to_string(report_train.join("report.html")).expect("report.html");
+    assert!(html.contains("NOT held out"));
+
+    // An unknown split names the ones that exist.
+    let o = hark(&[
+        "eval",
+        model.to_str().expect("utf8"),
+        manifest.to_str().expect("utf8"),
+        "--split",
+        "dev",
+        "-o",
+        report_train.to_str().expect("utf8"),
+        "--quiet",
+        "--cache-dir",
+        cache.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("unknown"),
+        text(&o).contains("train, test") || text(&o).contains("test, train"),
         "{}",
         text(&o)
+    );
+
+    // --target-precision tunes on the validation clips and stores the threshold with its pooling.
+    let o = hark(&[
+        "eval",
+        model.to_str().expect("utf8"),
+        manifest.to_str().expect("utf8"),
+        "--target-precision",
+        "0.5",
+        "-o",
+        report.to_str().expect("utf8"),
+        "--quiet",
+        "--cache-dir",
+        cache.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    assert!(text(&o).contains("validation clips"), "{}", text(&o));
+    let o = hark(&["info", model.to_str().expect("utf8")]);
+    let info = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        info.contains("tuned on validation clips for mean pooling"),
+        "{info}"
+    );
+    // Predicting with another pooling warns that the threshold was tuned for mean.
+    let o = hark(&[
+        "predict",
+        model.to_str().expect("utf8"),
+        wav.to_str().expect("utf8"),
+        "--aggregation",
+        "majority",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("tuned for mean pooling"), "{}", text(&o));
+}
+
+/// A 16-bit mono PCM WAV file.
+fn write_wav(path: &Path, sr: u32, samples: &[i16]) {
+    let data_len = (samples.len() * 2) as u32;
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    b.extend_from_slice(&1u16.to_le_bytes()); // mono
+    b.extend_from_slice(&sr.to_le_bytes());
+    b.extend_from_slice(&(sr * 2).to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        b.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(path, b).expect("write wav");
+}
+
+/// Ctrl-C during training: exit code 130 and a complete, loadable model file.
+#[cfg(unix)]
+#[test]
+fn interrupted_training_exits_130_with_a_complete_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("m.hark");
+    let cache = dir.path().join("cache");
+    let demo = repo().join("demo/fsdd-mini");
+    let child = Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args([
+            "train",
+            demo.to_str().expect("utf8"),
+            "-o",
+            model.to_str().expect("utf8"),
+            "--preset",
+            "speech",
+            "--epochs",
+            "500",
+            "--patience",
+            "0",
+            "--quiet",
+            "--cache-dir",
+            cache.to_str().expect("utf8"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn hark");
+    // Give it time to start (the Ctrl-C handler is installed before any work).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    let info = hark(&["info", model.to_str().expect("utf8")]);
+    assert!(
+        info.status.success(),
+        "the model file is complete: {}",
+        text(&info)
     );
 }

@@ -88,6 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     r.decision = Some(DecisionConfig {
         aggregation: Aggregation::Mean,
         threshold,
+        tuned_for: None,
     });
     r.notes
         .push("Example predictions from a fixed pseudo-random rule, not a trained model.".into());

@@ -9,7 +9,7 @@
 //! - [`cv`]: cross-validation mean +- std and pooled confusion matrix.
 //! - [`report`]: JSON, CSV, PNG and single-file HTML reports, written atomically.
 //!
-//! Pure Rust, no ML or audio dependencies.
+//! No ML backend or audio dependencies of its own; decisions come from hark-infer.
 //!
 //! ```
 //! use hark_eval::{Aggregation, aggregate, decide, evaluate};
@@ -27,17 +27,19 @@
 //! ```
 
 pub mod cv;
-pub mod decision;
 mod error;
 pub mod metrics;
 pub mod report;
 pub mod threshold;
 
 pub use cv::{CvSummary, FoldResult, MeanStd};
-pub use decision::{
-    Aggregation, Decision, DecisionConfig, aggregate, aggregate_into, argmax, decide,
-};
 pub use error::EvalError;
+/// Clip decisions live in the inference core (hark-infer); re-exported here because
+/// every evaluation starts from them.
+pub use hark_infer::decision;
+pub use hark_infer::decision::{
+    Aggregation, Decision, DecisionConfig, Outcome, aggregate, aggregate_into, argmax, decide,
+};
 pub use metrics::{ClassMetrics, ConfusionMatrix, Metrics, UNKNOWN_LABEL, evaluate};
 pub use report::{Report, ReportFiles};
 pub use threshold::{ThresholdPoint, pick_threshold, threshold_sweep, threshold_sweep_flat};

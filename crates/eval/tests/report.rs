@@ -50,6 +50,7 @@ fn small_report() -> Report {
     report.decision = Some(DecisionConfig {
         aggregation: Aggregation::Mean,
         threshold,
+        tuned_for: None,
     });
     report.notes.push("seed 42".into());
     report

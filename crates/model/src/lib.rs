@@ -3,31 +3,34 @@
 //! Flow: audio -> features -> **model** -> train/eval -> predict/stream -> export.
 //!
 //! No I/O lives here. A [`ModelConfig`] (serde, tagged by `arch`) describes an
-//! architecture; [`ModelConfig::init`] builds a burn [`Classifier`] for a given input
-//! shape `[batch, 1, n_mels, frames]` and number of classes; [`summary`] computes the
-//! parameter count and multiply-accumulate cost analytically, from the same layer plan
-//! that [`ModelConfig::init`] uses.
+//! architecture; [`ModelConfig::plan`] lays it out for an input shape
+//! `[batch, 1, n_mels, frames]` and a class count as a public [`LayerPlan`] (every layer's
+//! kind, settings, output shape and parameter names). That one plan drives the forward
+//! pass ([`Classifier::forward`], [`Classifier::embed`]), the analytic [`summary`], and
+//! every exporter or custom kernel that needs the architecture.
 //!
-//! Models are written with plain burn tensor ops, so they run on any device burn was
-//! built for (Flex CPU by default; `Device::flex().autodiff()` for training).
-//! Training-time behaviour (dropout, BatchNorm batch statistics) is active only when the
-//! input lives on an autodiff device and the module is in training mode; on a plain
-//! device, or after [`burn::module::Module::valid`], the model is in inference mode.
+//! This crate needs no autodiff or optimiser: models are plain burn modules that run on
+//! any device burn was built for (Flex CPU by default). Training (hark-train) runs them on
+//! an autodiff device; training-time behaviour (dropout, BatchNorm batch statistics) is
+//! active only there and in training mode; after [`burn::module::Module::valid`], or on a
+//! plain device, the model is in inference mode.
 
+mod classifier;
 mod error;
-mod layers;
+pub mod plan;
 pub mod sbcnn;
 pub mod stride_ds;
 pub mod summary;
 
 pub use burn;
+pub use classifier::Classifier;
 pub use error::ModelError;
-pub use sbcnn::{SbCnn, SbCnnConfig};
-pub use stride_ds::{StrideDs, StrideDsConfig};
-pub use summary::{LayerSummary, ModelSummary, summary};
+pub use plan::{Layer, LayerPlan, Op, ParamOwner, ParamSpec};
+pub use sbcnn::SbCnnConfig;
+pub use stride_ds::StrideDsConfig;
+pub use summary::{LayerSummary, ModelSummary, summary, summary_of};
 
-use burn::module::Module;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 /// Which architecture to build, with its settings. Serialised with an `arch` tag:
@@ -57,6 +60,19 @@ impl ModelConfig {
         }
     }
 
+    /// Lay the architecture out for an `n_mels x frames` input and `n_classes` outputs.
+    pub fn plan(
+        &self,
+        n_mels: usize,
+        frames: usize,
+        n_classes: usize,
+    ) -> Result<LayerPlan, ModelError> {
+        match self {
+            ModelConfig::SbCnn(c) => c.plan(n_mels, frames, n_classes),
+            ModelConfig::StrideDs(c) => c.plan(n_mels, frames, n_classes),
+        }
+    }
+
     /// Check the settings against an input of `n_mels x frames` and `n_classes` outputs.
     pub fn validate(
         &self,
@@ -64,7 +80,7 @@ impl ModelConfig {
         frames: usize,
         n_classes: usize,
     ) -> Result<(), ModelError> {
-        summary(self, n_mels, frames, n_classes).map(|_| ())
+        self.plan(n_mels, frames, n_classes).map(|_| ())
     }
 
     /// Build a freshly initialised classifier on `device`.
@@ -79,37 +95,9 @@ impl ModelConfig {
         n_classes: usize,
         device: &Device,
     ) -> Result<Classifier, ModelError> {
-        Ok(match self {
-            ModelConfig::SbCnn(c) => Classifier::SbCnn(c.init(n_mels, frames, n_classes, device)?),
-            ModelConfig::StrideDs(c) => {
-                Classifier::StrideDs(c.init(n_mels, frames, n_classes, device)?)
-            }
-        })
-    }
-}
-
-/// A built model of any architecture: a burn [`Module`].
-// One model lives per training/prediction job, so the size difference between variants
-// costs nothing; boxing would hide the modules from burn's derive.
-#[allow(clippy::large_enum_variant)]
-#[derive(Module, Debug)]
-pub enum Classifier {
-    /// SB-CNN.
-    SbCnn(SbCnn),
-    /// Stride-DS.
-    StrideDs(StrideDs),
-}
-
-impl Classifier {
-    /// Logits for a batch of windows.
-    ///
-    /// # Shapes
-    /// - `x`: `[batch, 1, n_mels, frames]` (the shape given to [`ModelConfig::init`])
-    /// - output: `[batch, n_classes]` (unnormalised; apply softmax for probabilities)
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        match self {
-            Classifier::SbCnn(m) => m.forward(x),
-            Classifier::StrideDs(m) => m.forward(x),
-        }
+        Ok(Classifier::from_plan(
+            self.plan(n_mels, frames, n_classes)?,
+            device,
+        ))
     }
 }

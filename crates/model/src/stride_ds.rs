@@ -16,15 +16,10 @@
 //! BatchNorm running statistics) and 386,848 MACs per window (the thesis' Stride-DS-24 is quoted at ~48k parameters and
 //! ~477k MACC; its exact layer list is not reproduced here).
 
-use burn::module::Module;
-use burn::nn::conv::Conv2d;
-use burn::nn::{BatchNorm, Dropout, DropoutConfig, Linear, LinearConfig};
-use burn::tensor::activation::relu;
-use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
-use crate::layers::{Op, Planned, Planner, build_bn, build_conv, next_op, positive, probability};
+use crate::plan::{LayerPlan, Planner, positive, probability};
 
 /// Stride-DS settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,12 +62,12 @@ impl StrideDsConfig {
     }
 
     /// Plan every layer for an `n_mels x frames` input.
-    pub(crate) fn plan(
+    pub fn plan(
         &self,
         n_mels: usize,
         frames: usize,
         n_classes: usize,
-    ) -> Result<Vec<Planned>, ModelError> {
+    ) -> Result<LayerPlan, ModelError> {
         positive("n_classes", n_classes)?;
         positive("filters", self.filters)?;
         probability("dropout", self.dropout)?;
@@ -105,104 +100,12 @@ impl StrideDsConfig {
             p.relu(&format!("block{b}.relu_pw"));
         }
         p.flatten();
-        p.dropout("dropout");
+        p.dropout("dropout", self.dropout);
         if self.dense > 0 {
             p.linear("fc1", self.dense)?;
             p.relu("fc1.relu");
         }
         p.linear("out", n_classes)?;
-        Ok(p.layers)
-    }
-
-    /// Build the model; see [`crate::ModelConfig::init`].
-    pub fn init(
-        &self,
-        n_mels: usize,
-        frames: usize,
-        n_classes: usize,
-        device: &Device,
-    ) -> Result<StrideDs, ModelError> {
-        let plan = self.plan(n_mels, frames, n_classes)?;
-        let mut it = plan.iter();
-        let is_conv = |o: &Op| matches!(o, Op::Conv { .. });
-        let is_bn = |o: &Op| matches!(o, Op::BatchNorm { .. });
-        let stem = build_conv(&next_op(&mut it, is_conv).op, device);
-        let stem_bn = build_bn(&next_op(&mut it, is_bn).op, device);
-        let mut blocks = Vec::with_capacity(self.strides.len());
-        for _ in &self.strides {
-            let depthwise = build_conv(&next_op(&mut it, is_conv).op, device);
-            let bn_dw = build_bn(&next_op(&mut it, is_bn).op, device);
-            let pointwise = build_conv(&next_op(&mut it, is_conv).op, device);
-            let bn_pw = build_bn(&next_op(&mut it, is_bn).op, device);
-            blocks.push(DsBlock {
-                depthwise,
-                bn_dw,
-                pointwise,
-                bn_pw,
-            });
-        }
-        let mut linears: Vec<Linear> = it
-            .filter_map(|p| match p.op {
-                Op::Linear { in_f, out_f } => Some(LinearConfig::new(in_f, out_f).init(device)),
-                _ => None,
-            })
-            .collect();
-        let out = linears
-            .pop()
-            .unwrap_or_else(|| LinearConfig::new(1, n_classes).init(device));
-        let fc1 = linears.pop();
-        Ok(StrideDs {
-            stem,
-            stem_bn,
-            blocks,
-            dropout: DropoutConfig::new(self.dropout).init(),
-            fc1,
-            out,
-        })
-    }
-}
-
-/// Depthwise-separable block: depthwise kxk (strided) -> BN -> ReLU -> pointwise 1x1 -> BN -> ReLU.
-#[derive(Module, Debug)]
-pub struct DsBlock {
-    depthwise: Conv2d,
-    bn_dw: BatchNorm,
-    pointwise: Conv2d,
-    bn_pw: BatchNorm,
-}
-
-impl DsBlock {
-    /// `[batch, c_in, h, w]` -> `[batch, c_out, ceil(h / s_h), ceil(w / s_w)]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = relu(self.bn_dw.forward(self.depthwise.forward(x)));
-        relu(self.bn_pw.forward(self.pointwise.forward(x)))
-    }
-}
-
-/// The Stride-DS module. Build it with [`StrideDsConfig::init`].
-#[derive(Module, Debug)]
-pub struct StrideDs {
-    stem: Conv2d,
-    stem_bn: BatchNorm,
-    blocks: Vec<DsBlock>,
-    dropout: Dropout,
-    fc1: Option<Linear>,
-    out: Linear,
-}
-
-impl StrideDs {
-    /// `[batch, 1, n_mels, frames]` -> `[batch, n_classes]` logits.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(self.stem_bn.forward(self.stem.forward(x)));
-        for b in &self.blocks {
-            x = b.forward(x);
-        }
-        let [n, c, h, w] = x.dims();
-        let x = self.dropout.forward(x.reshape([n, c * h * w]));
-        let x = match &self.fc1 {
-            Some(fc) => relu(fc.forward(x)),
-            None => x,
-        };
-        self.out.forward(x)
+        Ok(p.finish())
     }
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ModelConfig, ModelError};
+use crate::{LayerPlan, ModelConfig, ModelError};
 
 /// One layer of a [`ModelSummary`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,33 +43,35 @@ pub fn summary(
     frames: usize,
     n_classes: usize,
 ) -> Result<ModelSummary, ModelError> {
-    let plan = match config {
-        ModelConfig::SbCnn(c) => c.plan(n_mels, frames, n_classes)?,
-        ModelConfig::StrideDs(c) => c.plan(n_mels, frames, n_classes)?,
-    };
-    let params = plan.iter().map(|l| l.params()).sum();
-    let buffers: usize = plan.iter().map(|l| l.buffers()).sum();
-    let macs_per_window = plan.iter().map(|l| l.macs()).sum();
-    let max_activation = plan
+    Ok(summary_of(&config.plan(n_mels, frames, n_classes)?))
+}
+
+/// Cost of an already laid-out model.
+pub fn summary_of(plan: &LayerPlan) -> ModelSummary {
+    let layers = &plan.layers;
+    let params = layers.iter().map(|l| l.trainable_params()).sum();
+    let buffers: usize = layers.iter().map(|l| l.buffers()).sum();
+    let macs_per_window = layers.iter().map(|l| l.macs()).sum();
+    let max_activation = layers
         .iter()
-        .map(|l| l.out.iter().product::<usize>())
+        .map(|l| l.output.iter().product::<usize>())
         .max()
         .unwrap_or(0);
-    let layers = plan
+    let layers = layers
         .iter()
         .map(|l| LayerSummary {
             name: l.name.clone(),
-            output_shape: l.out,
-            params: l.params(),
+            output_shape: l.output,
+            params: l.trainable_params(),
             macs: l.macs(),
         })
         .collect();
-    Ok(ModelSummary {
+    ModelSummary {
         params,
         buffers,
         macs_per_window,
         weight_bytes: 4 * (params + buffers),
         max_activation,
         layers,
-    })
+    }
 }

@@ -12,10 +12,10 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use hark_infer::{ModelFile, ModelMeta, Predictor, TrainingSummary};
 use hark_model::ModelConfig;
 use hark_train::{
-    EpochStats, ModelFile, ModelMeta, NoObserver, OptimizerConfig, Predictor, TrainConfig,
-    TrainObserver, TrainingSummary, WindowSet, train,
+    EpochStats, NoObserver, OptimizerConfig, TrainConfig, TrainObserver, WindowSet, train,
 };
 
 const CLASSES: usize = 10;
@@ -107,6 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             class_names: (0..CLASSES).map(|i| format!("c{i}")).collect(),
             decision: Default::default(),
             input_shape: [1, mels, frames],
+            held_out: Default::default(),
             training: TrainingSummary::default(),
         },
         weights: out.weights,

@@ -33,38 +33,9 @@ pub enum TrainError {
         /// Number of values given.
         actual: usize,
     },
-    /// The file is not a hark model (wrong format, truncated or corrupt).
-    #[error("{path}: not a hark model file: {reason}")]
-    NotAModel {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
-    /// The model file was written by a newer hark; upgrade hark to read it.
-    #[error(
-        "{path}: model format version {found} is newer than this hark supports ({supported}); upgrade hark"
-    )]
-    NewerFormat {
-        /// The file.
-        path: PathBuf,
-        /// Version in the file.
-        found: u32,
-        /// Newest version this build reads.
-        supported: u32,
-    },
-    /// Stored weights do not fit the stored architecture (file corrupt or edited).
-    #[error(
-        "weights do not match the architecture: tensor `{name}`: expected shape {expected:?}, found {actual:?}"
-    )]
-    WeightMismatch {
-        /// Tensor name (module path).
-        name: String,
-        /// Shape the architecture needs (empty when the tensor is unexpected).
-        expected: Vec<usize>,
-        /// Shape found (empty when the tensor is missing).
-        actual: Vec<usize>,
-    },
+    /// Loading, saving or running a model failed (see the inner error).
+    #[error(transparent)]
+    Infer(#[from] hark_infer::InferError),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -16,7 +16,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use hark_model::{Classifier, ModelConfig};
 
 use crate::rng::SplitMix64;
-use crate::{LrSchedule, ModelWeights, OptimizerConfig, TrainConfig, TrainError, WindowSet};
+use hark_infer::ModelWeights;
+
+use crate::{LrSchedule, OptimizerConfig, TrainConfig, TrainError, WindowSet};
 
 /// Statistics of one finished epoch.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use hark_plot::plotters::prelude::*;
 
-use crate::{EpochStats, TrainError, atomic_write};
+use crate::{EpochStats, TrainError};
 
 /// CSV header of [`write_history_csv`].
 pub const HISTORY_CSV_HEADER: &str =
@@ -31,7 +31,7 @@ pub fn write_history_csv(path: &Path, history: &[EpochStats]) -> Result<(), Trai
             s.windows_per_sec
         );
     }
-    atomic_write(path, &out)
+    hark_io::write_atomic(path, &out).map_err(|e| TrainError::io(path, e))
 }
 
 /// Draw loss (left) and accuracy (right) per epoch, training in blue and validation in
@@ -42,13 +42,13 @@ pub fn render_history_png(path: &Path, history: &[EpochStats]) -> Result<(), Tra
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    let tmp = crate::temp_path(path, "png");
+    let tmp = temp_path(path, "png");
     {
         let root = BitMapBackend::new(&tmp, (1000, 400)).into_drawing_area();
         draw(&root, history).map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))?;
     }
-    crate::commit_temp(&tmp, path)
+    commit_temp(&tmp, path)
 }
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, hark_plot::plotters::coord::Shift>;
@@ -119,6 +119,27 @@ fn draw(root: &Area<'_>, history: &[EpochStats]) -> Result<(), DrawErr> {
             .border_style(BLACK)
             .label_font((hark_plot::FONT, 13))
             .draw()?;
+    }
+    Ok(())
+}
+
+/// Hidden temporary path next to `path` (same folder, so the final rename is atomic).
+fn temp_path(path: &Path, ext: &str) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    path.with_file_name(format!(".{name}.tmp{}.{ext}", std::process::id()))
+}
+
+/// fsync `tmp` and rename it over `path`; removes `tmp` on failure.
+fn commit_temp(tmp: &Path, path: &Path) -> Result<(), TrainError> {
+    let res = std::fs::File::open(tmp)
+        .and_then(|f| f.sync_all())
+        .and_then(|_| std::fs::rename(tmp, path));
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(tmp);
+        return Err(TrainError::io(path, e));
     }
     Ok(())
 }

@@ -2,7 +2,6 @@
 //! flattened, with one label and one source-clip id per window.
 
 use crate::TrainError;
-use crate::rng::SplitMix64;
 
 /// `N` windows of `n_mels x n_frames` log-mel values each, row-major per window
 /// (`data[i * n_mels * n_frames + m * n_frames + t]` is window `i`, mel `m`, frame `t`),
@@ -124,10 +123,10 @@ impl WindowSet {
         c
     }
 
-    /// Split into (train, validation) BY CLIP, stratified by class: for each class, about
-    /// `fraction` of its clips (at least one when the class has two or more clips) go to
-    /// validation, chosen by a seeded shuffle. All windows of a clip stay together. A clip's
-    /// class is the label of its first window.
+    /// Split into (train, validation) BY CLIP, stratified by class, with
+    /// [`crate::stratified_split`] (the same split `hark train` uses): about `fraction` of each
+    /// class's clips go to validation. All windows of a clip stay together. A clip's class is
+    /// the label of its first window.
     pub fn split_by_clip(
         &self,
         fraction: f32,
@@ -139,27 +138,17 @@ impl WindowSet {
                 format!("must be in [0, 1), got {fraction}"),
             ));
         }
-        let mut clips: Vec<(u32, u32)> = Vec::new(); // (clip, label), first-seen order
+        let mut clips: Vec<u32> = Vec::new(); // first-seen order
+        let mut labels: Vec<u32> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (&c, &l) in self.clip_ids.iter().zip(&self.labels) {
             if seen.insert(c) {
-                clips.push((c, l));
+                clips.push(c);
+                labels.push(l);
             }
         }
-        let mut by_class: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
-        for (c, l) in clips {
-            by_class.entry(l).or_default().push(c);
-        }
-        let mut rng = SplitMix64::new(seed);
-        let mut val_clips: std::collections::HashSet<u32> = std::collections::HashSet::new();
-        for clips in by_class.values_mut() {
-            rng.shuffle(clips);
-            let mut n_val = (clips.len() as f32 * fraction).round() as usize;
-            if fraction > 0.0 && n_val == 0 && clips.len() >= 2 {
-                n_val = 1;
-            }
-            val_clips.extend(clips.iter().take(n_val.min(clips.len().saturating_sub(1))));
-        }
+        let (_, held) = crate::stratified_split(&labels, fraction, seed);
+        let val_clips: std::collections::HashSet<u32> = held.iter().map(|&i| clips[i]).collect();
         let (mut tr, mut va) = (Vec::new(), Vec::new());
         for (i, c) in self.clip_ids.iter().enumerate() {
             if val_clips.contains(c) {

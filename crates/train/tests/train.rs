@@ -2,6 +2,7 @@
 
 use std::sync::atomic::AtomicBool;
 
+use hark_infer::*;
 use hark_model::{ModelConfig, SbCnnConfig, StrideDsConfig};
 use hark_train::*;
 
@@ -105,7 +106,8 @@ fn meta(model: &ModelConfig, outcome: &TrainOutcome) -> ModelMeta {
             ..Default::default()
         },
         class_names: vec!["tone".into(), "noise".into(), "chirp".into()],
-        decision: hark_eval::DecisionConfig::default(),
+        decision: DecisionConfig::default(),
+        held_out: HeldOut::default(),
         input_shape: [1, MELS, FRAMES],
         training: TrainingSummary {
             epochs: outcome.history.len(),
@@ -179,7 +181,7 @@ fn same_seed_same_weights_different_seed_different() {
 }
 
 #[test]
-fn sgd_nesterov_with_schedules_and_class_weights_trains() {
+fn sgd_nesterov_with_schedules_trains() {
     let tr = dataset(4, 3, 2);
     for sched in [
         LrSchedule::Cosine,
@@ -196,7 +198,6 @@ fn sgd_nesterov_with_schedules_and_class_weights_trains() {
                 weight_decay: Some(1e-4),
             },
             lr_schedule: sched.clone(),
-            class_weights: true,
             ..tiny_cfg(3, 4)
         };
         let out = run(&tiny_sbcnn(), &cfg, &tr, None);
@@ -205,6 +206,80 @@ fn sgd_nesterov_with_schedules_and_class_weights_trains() {
             assert!(out.history[2].lr < out.history[0].lr);
         }
     }
+}
+
+/// Windows of three classes with `counts[c]` clips each (3 windows per clip): 0 = steady tone,
+/// 1 = broadband noise, 2 = noise with a faint tone (hard to tell from 1).
+fn unbalanced(counts: [usize; 3], seed: u64) -> WindowSet {
+    let mut rng = Lcg(seed);
+    let mut set = WindowSet::new(MELS, FRAMES);
+    let mut w = vec![0f32; MELS * FRAMES];
+    let mut clip = 0u32;
+    for (class, &n) in counts.iter().enumerate() {
+        for _ in 0..n {
+            for _ in 0..3 {
+                for m in 0..MELS {
+                    for t in 0..FRAMES {
+                        let base = 0.4 * rng.next() - 0.2;
+                        let on = match class {
+                            0 => m == 3,
+                            _ => rng.next() < 0.35,
+                        };
+                        let faint = if class == 2 && m == 8 { 0.7 } else { 0.0 };
+                        w[m * FRAMES + t] = base + faint + if on { 1.5 } else { -0.3 };
+                    }
+                }
+                set.push(&w, class as u32, clip).expect("window size");
+            }
+            clip += 1;
+        }
+    }
+    set
+}
+
+/// Recall of class `c` by window on `set`.
+fn recall(file: &ModelFile, set: &WindowSet, c: u32) -> f32 {
+    let p = Predictor::new(file).expect("predictor");
+    let probs = p.predict(&set.data, set.len()).expect("predict");
+    let (mut hit, mut n) = (0, 0);
+    for (row, &l) in probs.chunks(3).zip(&set.labels) {
+        if l == c {
+            n += 1;
+            hit += usize::from(argmax(row) == c as usize);
+        }
+    }
+    hit as f32 / n as f32
+}
+
+#[test]
+fn class_weights_raise_minority_recall_on_unbalanced_data() {
+    // 30 : 30 : 3 clips. Unweighted, the minority class is cheap to get wrong.
+    let tr = unbalanced([30, 30, 3], 11);
+    let test = unbalanced([10, 10, 10], 12);
+    assert_eq!(tr.class_counts(3), vec![90, 90, 9]);
+    let model = tiny_sbcnn();
+    let mut results = Vec::new();
+    for class_weights in [false, true] {
+        let cfg = TrainConfig {
+            class_weights,
+            ..tiny_cfg(6, 5)
+        };
+        let out = run(&model, &cfg, &tr, None);
+        let file = ModelFile {
+            meta: meta(&model, &out),
+            weights: out.weights.clone(),
+        };
+        results.push((out.history[0].train_loss, recall(&file, &test, 2)));
+    }
+    let ((loss_plain, recall_plain), (loss_weighted, recall_weighted)) = (results[0], results[1]);
+    println!(
+        "unweighted: loss {loss_plain} recall {recall_plain}; weighted: loss {loss_weighted} recall {recall_weighted}"
+    );
+    assert_ne!(loss_plain, loss_weighted, "weights change the loss");
+    assert!(
+        recall_weighted > recall_plain,
+        "minority recall: weighted {recall_weighted} <= unweighted {recall_plain}"
+    );
 }
 
 #[test]
@@ -297,7 +372,7 @@ fn model_file_round_trip_gives_identical_predictions() {
     let pred = Predictor::new(&loaded).expect("predictor");
     assert!(matches!(
         pred.predict(&tr.data[..tr.data.len() - 1], tr.len()),
-        Err(TrainError::InputShape { .. })
+        Err(InferError::InputShape { .. })
     ));
 }
 
@@ -317,20 +392,20 @@ fn corrupt_truncated_foreign_and_newer_files_are_refused() {
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("write");
     assert!(matches!(
         ModelFile::load(&truncated),
-        Err(TrainError::NotAModel { .. })
+        Err(InferError::NotAModel { .. })
     ));
 
     let foreign = dir.path().join("foreign.hark");
     std::fs::write(&foreign, b"RIFF....WAVEfmt ").expect("write");
     assert!(matches!(
         ModelFile::load(&foreign),
-        Err(TrainError::NotAModel { .. })
+        Err(InferError::NotAModel { .. })
     ));
 
     let missing = dir.path().join("missing.hark");
     assert!(matches!(
         ModelFile::load(&missing),
-        Err(TrainError::Io { .. })
+        Err(InferError::Io { .. })
     ));
 
     // A safetensors file from another tool.
@@ -342,12 +417,12 @@ fn corrupt_truncated_foreign_and_newer_files_are_refused() {
     std::fs::write(&foreign, other).expect("write");
     assert!(matches!(
         ModelFile::load(&foreign),
-        Err(TrainError::NotAModel { .. })
+        Err(InferError::NotAModel { .. })
     ));
 
     // Newer format version.
     let (from, to) = (
-        &b"\"format_version\":\"1\""[..],
+        &b"\"format_version\":\"2\""[..],
         &b"\"format_version\":\"9\""[..],
     );
     let at = bytes
@@ -360,7 +435,7 @@ fn corrupt_truncated_foreign_and_newer_files_are_refused() {
     std::fs::write(&newer, &newer_bytes).expect("write");
     assert!(matches!(
         ModelFile::load(&newer),
-        Err(TrainError::NewerFormat { found: 9, .. })
+        Err(InferError::NewerFormat { found: 9, .. })
     ));
 
     // Weights that do not fit the architecture: a different filter count in the metadata.
@@ -373,7 +448,7 @@ fn corrupt_truncated_foreign_and_newer_files_are_refused() {
         dropout: 0.1,
     });
     match Predictor::new(&wrong) {
-        Err(TrainError::WeightMismatch {
+        Err(InferError::WeightMismatch {
             name,
             expected,
             actual,
@@ -388,7 +463,7 @@ fn corrupt_truncated_foreign_and_newer_files_are_refused() {
     missing_t.weights.tensors.pop();
     assert!(matches!(
         Predictor::new(&missing_t),
-        Err(TrainError::WeightMismatch { .. })
+        Err(InferError::WeightMismatch { .. })
     ));
     // An extra tensor.
     let mut extra = file.clone();
@@ -398,7 +473,7 @@ fn corrupt_truncated_foreign_and_newer_files_are_refused() {
         data: vec![0.0],
     });
     assert!(
-        matches!(Predictor::new(&extra), Err(TrainError::WeightMismatch { name, .. }) if name == "bogus")
+        matches!(Predictor::new(&extra), Err(InferError::WeightMismatch { name, .. }) if name == "bogus")
     );
 }
 

@@ -1,5 +1,6 @@
-//! `hark predict MODEL FILES...`: the clip label and its probability (or "unknown") per file,
-//! using only what the model file carries (feature settings, classes, decision settings).
+//! `hark predict MODEL FILES...`: the clip outcome (a class, `unknown` or `silent`) and its
+//! probability per file, using only what the model file carries (feature settings, classes,
+//! decision settings).
 //!
 //! Flow: predict stage: audio -> features -> model -> clip decision.
 
@@ -7,12 +8,11 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 use hark_features::WindowExtractor;
-use hark_train::{ModelFile, Predictor};
+use hark_infer::{Decision, ModelFile, Predictor, aggregate, decide};
 
 use super::Outcome;
-use super::train::aggregation;
+use super::common::aggregation;
 use crate::args::PredictArgs;
-use crate::pipeline::predict_windows;
 
 /// `hark predict`: a bad file is reported and the rest still classified (exit code 1).
 pub fn predict(args: &PredictArgs) -> Result<Outcome> {
@@ -21,28 +21,55 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
     let predictor = Predictor::new(&file)?;
     let cfg = file.meta.features.clone();
     let mut decision = file.meta.decision;
-    if let Some(t) = args.threshold {
-        decision.threshold = Some(t);
-    }
     if let Some(a) = args.aggregation {
-        decision.aggregation = aggregation(a);
+        let (d, warning) = decision.with_aggregation(aggregation(a));
+        decision = d;
+        if let (Some(w), None) = (warning, args.threshold) {
+            eprintln!("warning: {w}");
+        }
+    }
+    if let Some(t) = args.threshold {
+        decision = decision.with_threshold(Some(t))?;
     }
     let classes = &file.meta.class_names;
+    let n_classes = predictor.n_classes();
     let mut extractor = WindowExtractor::new(&cfg)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = 0usize;
     let mut buf = Vec::new();
     for path in &args.files {
-        let result = (|| -> Result<(Option<usize>, f32, Vec<f32>, usize)> {
+        let result = (|| -> Result<(Decision, Vec<f32>, usize)> {
             let audio = hark_audio::load_mono(path, Some(cfg.sr))?;
-            let windows = hark_data::select_windows(extractor.windows(&audio.samples));
-            let (clip, d) = predict_windows(&predictor, &windows, &decision, &mut buf)?;
-            Ok((d.label, d.probability, clip, windows.len()))
+            let windows = extractor.windows(&audio.samples);
+            if windows.is_empty() {
+                anyhow::bail!(
+                    "too short: {} samples at {} Hz make no {}-frame analysis window",
+                    audio.samples.len(),
+                    cfg.sr,
+                    cfg.window_frames
+                );
+            }
+            buf.clear();
+            let mut n = 0;
+            for w in windows.iter().filter(|w| !w.silent) {
+                buf.extend_from_slice(&w.values);
+                n += 1;
+            }
+            if n == 0 {
+                return Ok((Decision::SILENT, vec![0.0; n_classes], windows.len()));
+            }
+            let clip = aggregate(
+                &predictor.predict(&buf, n)?,
+                n_classes,
+                decision.aggregation,
+            );
+            Ok((decide(&clip, decision.threshold), clip, n))
         })();
         match result {
-            Ok((label, p, clip, n_windows)) => {
-                let name = label.map(|i| classes[i].as_str()).unwrap_or("unknown");
+            Ok((d, clip, n_windows)) => {
+                let name = d.outcome().name(classes);
+                let p = d.probability;
                 if args.json {
                     let probs: serde_json::Map<String, serde_json::Value> = classes
                         .iter()
@@ -67,9 +94,5 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
             }
         }
     }
-    Ok(if failed > 0 {
-        Outcome::SomeFailed
-    } else {
-        Outcome::Ok
-    })
+    Ok(Outcome::from_failures(failed))
 }

@@ -1,27 +1,35 @@
-//! The model file (train stage output, predict/export input): one safetensors file holding
-//! the weights plus a `__metadata__` entry with everything prediction needs — architecture,
-//! feature settings, class names, clip-decision settings, input shape and a training summary.
+//! The model file (train stage output; predict, stream, export and embed input): one
+//! safetensors file holding the weights plus a `__metadata__` entry with everything
+//! prediction needs — architecture, feature settings, class names, clip-decision settings,
+//! input shape, what was held out, and a training summary.
 //!
 //! Layout: standard safetensors (8-byte header length, JSON header, raw little-endian f32
 //! data), so any safetensors reader can open it. The header's `__metadata__` holds
-//! `"format": "hark-model"`, `"format_version": "1"` and `"hark": <ModelMeta as JSON>`.
-//! Files are written atomically (temporary file in the same folder, fsync, rename).
+//! `"format": "hark-model"`, `"format_version": "2"` and `"hark": <ModelMeta as JSON>`.
+//! Tensor names are the layer plan's ([`hark_model::LayerPlan::params`]).
+//!
+//! Reading is strict: the numbers that were trained are the numbers that run, so a missing
+//! or unknown field in `features` or `decision` is an error naming it, never a default
+//! filled in silently. Version 1 files (hark 0.1 before the layer plan) are migrated
+//! explicitly: tensor names are mapped to the plan's, and the fields version 1 did not have
+//! get the values version 1 behaved with. Files are written atomically (hark-io).
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use hark_eval::DecisionConfig;
 use hark_features::FeatureConfig;
 use hark_model::ModelConfig;
 use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::{ModelWeights, NamedTensor, TrainConfig, TrainError, atomic_write};
+use crate::migrate;
+use crate::{DecisionConfig, HeldOut, InferError, ModelWeights, NamedTensor};
 
 /// Value of `__metadata__.format` in every hark model file.
 pub const FORMAT_NAME: &str = "hark-model";
 /// Newest model-file format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// How the model was trained (for reports; prediction does not need it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -41,12 +49,16 @@ pub struct TrainingSummary {
     pub date: String,
     /// Version of hark that trained it.
     pub hark_version: String,
-    /// Full training settings, when known.
-    pub train_config: Option<TrainConfig>,
+    /// Full training settings as hark-train's `TrainConfig` JSON, when known (kept as JSON
+    /// so the inference core does not depend on the trainer).
+    pub train_config: Option<Value>,
+    /// Training clips left out because every window was below the silence gate.
+    pub silent_clips: usize,
 }
 
 /// Everything a model file says besides its weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelMeta {
     /// Architecture and its settings.
     pub model: ModelConfig,
@@ -58,8 +70,47 @@ pub struct ModelMeta {
     pub decision: DecisionConfig,
     /// Input shape per window `[channels = 1, n_mels, frames]`.
     pub input_shape: [usize; 3],
+    /// Which clips were trained on, validated on and held out for testing.
+    pub held_out: HeldOut,
     /// Training summary.
     pub training: TrainingSummary,
+}
+
+impl ModelMeta {
+    /// The layer plan of this model.
+    pub fn plan(&self) -> Result<hark_model::LayerPlan, InferError> {
+        let [_, n_mels, frames] = self.input_shape;
+        Ok(self.model.plan(n_mels, frames, self.class_names.len())?)
+    }
+
+    /// Check the parts that prediction relies on: feature settings valid and matching the
+    /// input shape, at least one class, a valid decision threshold.
+    pub fn validate(&self) -> Result<(), InferError> {
+        let bad = |field: &str, reason: String| InferError::BadField {
+            field: field.to_string(),
+            reason,
+        };
+        self.features
+            .validate()
+            .map_err(|e| bad("features", e.to_string()))?;
+        let [c, n_mels, frames] = self.input_shape;
+        if [c, n_mels, frames] != [1, self.features.n_mels, self.features.window_frames] {
+            return Err(bad(
+                "input_shape",
+                format!(
+                    "{:?} does not match the features (1 x {} mels x {} frames)",
+                    self.input_shape, self.features.n_mels, self.features.window_frames
+                ),
+            ));
+        }
+        if self.class_names.is_empty() {
+            return Err(bad("class_names", "is empty".into()));
+        }
+        self.decision
+            .validate()
+            .map_err(|e| bad("decision.threshold", e.to_string()))?;
+        Ok(())
+    }
 }
 
 /// A model file in memory: metadata plus weights.
@@ -73,10 +124,9 @@ pub struct ModelFile {
 
 impl ModelFile {
     /// Serialise to safetensors bytes.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, TrainError> {
-        let meta_json = serde_json::to_string(&self.meta).map_err(|e| {
-            TrainError::BadData(format!("model metadata cannot be serialised: {e}"))
-        })?;
+    pub fn to_bytes(&self) -> Result<Vec<u8>, InferError> {
+        let meta_json = serde_json::to_string(&self.meta)
+            .map_err(|e| InferError::Backend(format!("model metadata: {e}")))?;
         let info: HashMap<String, String> = [
             ("format".to_string(), FORMAT_NAME.to_string()),
             ("format_version".to_string(), FORMAT_VERSION.to_string()),
@@ -98,16 +148,16 @@ impl ModelFile {
         let mut views = Vec::with_capacity(bytes.len());
         for (name, data, t) in &bytes {
             let view = TensorView::new(Dtype::F32, t.shape.clone(), data)
-                .map_err(|e| TrainError::BadData(format!("tensor `{name}`: {e}")))?;
+                .map_err(|e| InferError::Backend(format!("tensor `{name}`: {e}")))?;
             views.push((name.clone(), view));
         }
         safetensors::serialize(views, Some(info))
-            .map_err(|e| TrainError::BadData(format!("safetensors: {e}")))
+            .map_err(|e| InferError::Backend(format!("safetensors: {e}")))
     }
 
-    /// Parse safetensors bytes; `path` is only used in error messages.
-    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<ModelFile, TrainError> {
-        let not_model = |reason: String| TrainError::NotAModel {
+    /// Parse safetensors bytes; `path` is only used in error values.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<ModelFile, InferError> {
+        let not_model = |reason: String| InferError::NotAModel {
             path: path.to_path_buf(),
             reason,
         };
@@ -127,23 +177,21 @@ impl ModelFile {
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| not_model("missing or unreadable format_version".into()))?;
         if version > FORMAT_VERSION {
-            return Err(TrainError::NewerFormat {
+            return Err(InferError::NewerFormat {
                 path: path.to_path_buf(),
                 found: version,
                 supported: FORMAT_VERSION,
             });
         }
-        let meta: ModelMeta = serde_json::from_str(
-            info.get("hark").map(String::as_str).unwrap_or(""),
-        )
-        .map_err(|e| not_model(format!("metadata is not valid hark model metadata: {e}")))?;
+        let mut meta: Value =
+            serde_json::from_str(info.get("hark").map(String::as_str).unwrap_or(""))
+                .map_err(|e| not_model(format!("metadata is not JSON: {e}")))?;
         let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
             not_model(format!(
                 "tensor data unreadable ({e}); the file may be truncated"
             ))
         })?;
-        // Sorted by name, like `ModelWeights::from_module`.
-        let mut named: Vec<(usize, NamedTensor)> = Vec::with_capacity(st.len());
+        let mut tensors: Vec<NamedTensor> = Vec::with_capacity(st.len());
         for (name, view) in st.tensors() {
             if view.dtype() != Dtype::F32 {
                 return Err(not_model(format!(
@@ -156,34 +204,39 @@ impl ModelFile {
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect();
-            let offset = view.data().as_ptr() as usize;
-            named.push((
-                offset,
-                NamedTensor {
-                    name,
-                    shape: view.shape().to_vec(),
-                    data,
-                },
-            ));
+            tensors.push(NamedTensor {
+                name,
+                shape: view.shape().to_vec(),
+                data,
+            });
         }
-        named.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        if version == 1 {
+            migrate::v1_meta(&mut meta)?;
+            migrate::v1_tensor_names(&meta, &mut tensors)?;
+        }
+        migrate::check_fields(&meta)?;
+        let meta: ModelMeta = serde_json::from_value(meta).map_err(|e| InferError::BadField {
+            field: "(metadata)".into(),
+            reason: e.to_string(),
+        })?;
+        meta.validate()?;
+        // Sorted by name, like `ModelWeights::from_module`.
+        tensors.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(ModelFile {
             meta,
-            weights: ModelWeights {
-                tensors: named.into_iter().map(|(_, t)| t).collect(),
-            },
+            weights: ModelWeights { tensors },
         })
     }
 
     /// Write atomically to `path` (conventionally `*.hark`).
-    pub fn save(&self, path: &Path) -> Result<(), TrainError> {
-        atomic_write(path, &self.to_bytes()?)
+    pub fn save(&self, path: &Path) -> Result<(), InferError> {
+        hark_io::write_atomic(path, &self.to_bytes()?).map_err(|e| InferError::io(path, e))
     }
 
     /// Read and check a model file. The weights are checked against the architecture when
     /// a [`crate::Predictor`] is built from it.
-    pub fn load(path: &Path) -> Result<ModelFile, TrainError> {
-        let bytes = std::fs::read(path).map_err(|e| TrainError::io(path, e))?;
+    pub fn load(path: &Path) -> Result<ModelFile, InferError> {
+        let bytes = std::fs::read(path).map_err(|e| InferError::io(path, e))?;
         ModelFile::from_bytes(&bytes, path)
     }
 }

@@ -1,13 +1,15 @@
-//! Clip decisions: window probabilities -> one clip label (or "unknown").
+//! Clip decisions (predict stage): window probabilities -> one clip outcome: a class,
+//! "unknown" (top probability below the threshold) or "silent" (every window was below
+//! the silence gate, so the model was not asked).
 //!
-//! Flow: model (window probabilities) -> **train/eval: clip decisions** -> predict.
+//! Flow: model (window probabilities) -> **clip decisions** -> eval / predict / stream.
 //!
 //! Shapes: window probabilities are row-major `n_windows x n_classes`; clip probabilities
 //! are one row of `n_classes`.
 
 use serde::{Deserialize, Serialize};
 
-use crate::EvalError;
+use crate::InferError as EvalError;
 
 /// How window predictions of one clip are pooled into a clip prediction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -21,33 +23,89 @@ pub enum Aggregation {
 }
 
 /// Decision settings a trained model carries so prediction needs no flags.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+///
+/// A threshold only means something for the pooling it was tuned with: a mean probability
+/// of 0.6 and a vote share of 0.6 are different things. `tuned_for` records that pooling;
+/// [`DecisionConfig::with_aggregation`] warns when they part.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct DecisionConfig {
     /// Window pooling. Default mean.
     pub aggregation: Aggregation,
     /// A clip whose top probability is below this is reported as unknown. `None` = never.
     pub threshold: Option<f32>,
+    /// The pooling `threshold` was tuned for on validation data; `None` when the threshold
+    /// was set by hand (or there is none).
+    pub tuned_for: Option<Aggregation>,
 }
 
-impl Default for DecisionConfig {
-    fn default() -> Self {
-        DecisionConfig {
-            aggregation: Aggregation::Mean,
-            threshold: None,
+impl std::fmt::Display for Aggregation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Aggregation::Mean => "mean",
+            Aggregation::Majority => "majority",
+        })
+    }
+}
+
+/// What one clip (or window, or stream segment) was decided to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// A class index.
+    Class(usize),
+    /// The top probability was below the threshold.
+    Unknown,
+    /// Every window was below the silence gate: nothing to classify.
+    Silent,
+}
+
+impl Outcome {
+    /// The label to print: the class name, `unknown` or `silent`.
+    pub fn name<'a>(&self, classes: &'a [String]) -> &'a str {
+        match self {
+            Outcome::Class(c) => classes.get(*c).map(String::as_str).unwrap_or("?"),
+            Outcome::Unknown => UNKNOWN,
+            Outcome::Silent => SILENT,
         }
     }
 }
+
+/// Label printed for a clip below the threshold.
+pub const UNKNOWN: &str = "unknown";
+/// Label printed for a clip with no window above the silence gate.
+pub const SILENT: &str = "silent";
 
 /// The decision for one clip.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// Predicted class index; `None` = "unknown" (top probability below the threshold,
-    /// or no usable probability at all).
+    /// or no usable probability at all) or "silent" (see `silent`).
     pub label: Option<usize>,
     /// The top clip probability (reported even when the label is unknown; 0 when the
-    /// probabilities were empty or all NaN).
+    /// probabilities were empty or all NaN, and for silent clips).
     pub probability: f32,
+    /// True when every window was below the silence gate and the model was not asked.
+    #[serde(default)]
+    pub silent: bool,
+}
+
+impl Decision {
+    /// The decision for a clip with no window above the silence gate.
+    pub const SILENT: Decision = Decision {
+        label: None,
+        probability: 0.0,
+        silent: true,
+    };
+
+    /// Class, unknown or silent.
+    pub fn outcome(&self) -> Outcome {
+        match (self.label, self.silent) {
+            (_, true) => Outcome::Silent,
+            (Some(c), false) => Outcome::Class(c),
+            (None, false) => Outcome::Unknown,
+        }
+    }
 }
 
 /// Index of the largest value. Ties go to the lowest index; NaN never wins.
@@ -181,6 +239,7 @@ pub fn decide(clip_probs: &[f32], threshold: Option<f32>) -> Decision {
         return Decision {
             label: None,
             probability: 0.0,
+            silent: false,
         };
     };
     let probability = clip_probs[label];
@@ -188,10 +247,12 @@ pub fn decide(clip_probs: &[f32], threshold: Option<f32>) -> Decision {
         Some(t) if probability < t => Decision {
             label: None,
             probability,
+            silent: false,
         },
         _ => Decision {
             label: Some(label),
             probability,
+            silent: false,
         },
     }
 }
@@ -206,6 +267,39 @@ impl DecisionConfig {
             Some(t) if !(0.0..=1.0).contains(&t) => Err(EvalError::BadThreshold { value: t }),
             _ => Ok(()),
         }
+    }
+
+    /// The same settings with another pooling, and a warning when the stored threshold was
+    /// tuned for a different pooling (its meaning changes: pass a new threshold).
+    pub fn with_aggregation(self, aggregation: Aggregation) -> (DecisionConfig, Option<String>) {
+        let warning = match (self.threshold, self.tuned_for) {
+            (Some(t), Some(tuned)) if tuned != aggregation => Some(format!(
+                "the model's unknown-threshold {t:.4} was tuned for {tuned} pooling, not {aggregation}; \
+                 pass --threshold to set one for {aggregation} pooling"
+            )),
+            _ => None,
+        };
+        (
+            DecisionConfig {
+                aggregation,
+                ..self
+            },
+            warning,
+        )
+    }
+
+    /// The same settings with a threshold set by hand (validated; `tuned_for` cleared).
+    ///
+    /// # Errors
+    /// [`EvalError::BadThreshold`] when `threshold` is outside `[0, 1]`.
+    pub fn with_threshold(self, threshold: Option<f32>) -> Result<DecisionConfig, EvalError> {
+        let d = DecisionConfig {
+            threshold,
+            tuned_for: None,
+            ..self
+        };
+        d.validate()?;
+        Ok(d)
     }
 
     /// Pool window probabilities (`n_windows x n_classes`) and decide, in one call.
@@ -264,7 +358,8 @@ mod tests {
             decide(&clip, None),
             Decision {
                 label: Some(1),
-                probability: clip[1]
+                probability: clip[1],
+                silent: false,
             }
         );
     }
@@ -328,7 +423,8 @@ mod tests {
             decide(&[], Some(0.1)),
             Decision {
                 label: None,
-                probability: 0.0
+                probability: 0.0,
+                silent: false,
             }
         );
         assert_eq!(decide(&[f32::NAN, 0.3], None).label, Some(1));
@@ -339,9 +435,13 @@ mod tests {
         let cfg = DecisionConfig {
             aggregation: Aggregation::Majority,
             threshold: Some(0.5),
+            tuned_for: Some(Aggregation::Majority),
         };
         let json = serde_json::to_string(&cfg).expect("serialisable");
-        assert_eq!(json, r#"{"aggregation":"majority","threshold":0.5}"#);
+        assert_eq!(
+            json,
+            r#"{"aggregation":"majority","threshold":0.5,"tuned_for":"majority"}"#
+        );
         let back: DecisionConfig = serde_json::from_str(&json).expect("parses");
         assert_eq!(back, cfg);
         assert!(cfg.validate().is_ok());
@@ -358,5 +458,43 @@ mod tests {
         // Votes 0, 1, 2: a three-way tie at 1/3 < 0.5 -> unknown.
         let w = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
         assert_eq!(cfg.decide_windows(&w, 3).label, None);
+    }
+
+    #[test]
+    fn changing_the_pooling_of_a_tuned_threshold_warns() {
+        let tuned = DecisionConfig {
+            aggregation: Aggregation::Mean,
+            threshold: Some(0.62),
+            tuned_for: Some(Aggregation::Mean),
+        };
+        let (same, w) = tuned.with_aggregation(Aggregation::Mean);
+        assert!(w.is_none());
+        assert_eq!(same, tuned);
+        let (changed, w) = tuned.with_aggregation(Aggregation::Majority);
+        let w = w.expect("a warning");
+        assert!(
+            w.contains("tuned for mean") && w.contains("--threshold"),
+            "{w}"
+        );
+        assert_eq!(changed.aggregation, Aggregation::Majority);
+        // A hand-set threshold carries no tuning, so nothing to warn about.
+        let by_hand = tuned.with_threshold(Some(0.3)).expect("valid");
+        assert_eq!(by_hand.tuned_for, None);
+        assert!(by_hand.with_aggregation(Aggregation::Majority).1.is_none());
+        assert!(matches!(
+            tuned.with_threshold(Some(-0.1)),
+            Err(EvalError::BadThreshold { .. })
+        ));
+    }
+
+    #[test]
+    fn silent_is_its_own_outcome() {
+        let classes = vec!["dog".to_string(), "rain".to_string()];
+        assert_eq!(Decision::SILENT.outcome(), Outcome::Silent);
+        assert_eq!(Decision::SILENT.outcome().name(&classes), SILENT);
+        let unknown = decide(&[0.5, 0.5], Some(0.9));
+        assert_eq!(unknown.outcome(), Outcome::Unknown);
+        assert_eq!(unknown.outcome().name(&classes), UNKNOWN);
+        assert_eq!(decide(&[0.2, 0.8], None).outcome().name(&classes), "rain");
     }
 }

@@ -1,19 +1,20 @@
-//! Backend-neutral model weights (train stage): every float tensor of a burn module
+//! Backend-neutral model weights (model file <-> burn modules, inference core): every float tensor of a burn module
 //! (parameters and BatchNorm running statistics) as a named f32 array, and back.
 //!
-//! Names are module paths joined by `.`, e.g. `SbCnn.blocks.0.conv.weight`.
+//! Names are module paths joined by `.`, e.g. `convs.0.weight`: the names
+//! [`hark_model::LayerPlan::params`] gives.
 
 use std::collections::HashMap;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Tensor, TensorData};
 
-use crate::TrainError;
+use crate::InferError;
 
 /// One named tensor, row-major f32.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamedTensor {
-    /// Module path, e.g. `SbCnn.fc1.weight`.
+    /// Module path, e.g. `linears.0.weight`.
     pub name: String,
     /// Dimensions.
     pub shape: Vec<usize>,
@@ -47,7 +48,7 @@ impl ModelWeights {
 
     /// Load these weights into `module` (which must have the same architecture), keeping
     /// its device. Errors name the first tensor that is missing, unexpected or mis-shaped.
-    pub fn apply_to<M: Module>(&self, module: M) -> Result<M, TrainError> {
+    pub fn apply_to<M: Module>(&self, module: M) -> Result<M, InferError> {
         let by_name: HashMap<&str, &NamedTensor> =
             self.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
         let mut m = Loader {
@@ -70,7 +71,7 @@ impl ModelWeights {
                 .iter()
                 .find(|t| !known.contains(t.name.as_str()))
             {
-                return Err(TrainError::WeightMismatch {
+                return Err(InferError::WeightMismatch {
                     name: extra.name.clone(),
                     expected: vec![],
                     actual: extra.shape.clone(),
@@ -113,7 +114,7 @@ struct Loader<'a> {
     path: Vec<String>,
     by_name: HashMap<&'a str, &'a NamedTensor>,
     used: usize,
-    error: Option<TrainError>,
+    error: Option<InferError>,
 }
 
 impl ModuleMapper for Loader<'_> {
@@ -130,7 +131,7 @@ impl ModuleMapper for Loader<'_> {
         let name = self.path.join(".");
         let expected = param.lazy_shape().to_vec();
         let Some(t) = self.by_name.get(name.as_str()) else {
-            self.error = Some(TrainError::WeightMismatch {
+            self.error = Some(InferError::WeightMismatch {
                 name,
                 expected,
                 actual: vec![],
@@ -138,7 +139,7 @@ impl ModuleMapper for Loader<'_> {
             return param;
         };
         if t.shape != expected || t.data.len() != expected.iter().product::<usize>() {
-            self.error = Some(TrainError::WeightMismatch {
+            self.error = Some(InferError::WeightMismatch {
                 name,
                 expected,
                 actual: t.shape.clone(),

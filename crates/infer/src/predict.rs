@@ -1,15 +1,15 @@
-//! Window-level prediction (predict stage): a loaded model file -> softmax probabilities
-//! per window, on the Flex CPU backend in inference mode (no autodiff, dropout off,
-//! BatchNorm running statistics).
+//! Window-level prediction (predict stage): a loaded model file -> softmax probabilities or
+//! embeddings per window, on the Flex CPU backend in inference mode (no autodiff, dropout
+//! off, BatchNorm running statistics).
 
 use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
-use hark_model::Classifier;
+use hark_model::{Classifier, LayerPlan};
 
-use crate::{ModelFile, TrainError};
+use crate::{InferError, ModelFile};
 
-/// Windows per forward pass inside [`Predictor::predict`].
+/// Windows per forward pass inside [`Predictor::predict`] and [`Predictor::embed`].
 pub const PREDICT_BATCH: usize = 64;
 
 /// A model ready to predict. Build once, call [`Predictor::predict`] many times.
@@ -24,16 +24,16 @@ pub struct Predictor {
 
 impl Predictor {
     /// Build the architecture the file describes and load its weights. Fails with
-    /// [`TrainError::WeightMismatch`] when the weights do not fit the architecture.
-    pub fn new(file: &ModelFile) -> Result<Predictor, TrainError> {
+    /// [`InferError::WeightMismatch`] when the weights do not fit the architecture.
+    pub fn new(file: &ModelFile) -> Result<Predictor, InferError> {
         Self::with_device(file, Device::flex())
     }
 
     /// Like [`Predictor::new`] on a chosen (non-autodiff) device.
-    pub fn with_device(file: &ModelFile, device: Device) -> Result<Predictor, TrainError> {
+    pub fn with_device(file: &ModelFile, device: Device) -> Result<Predictor, InferError> {
         let [_, n_mels, n_frames] = file.meta.input_shape;
         let n_classes = file.meta.class_names.len();
-        let net = file.meta.model.init(n_mels, n_frames, n_classes, &device)?;
+        let net = Classifier::from_plan(file.meta.plan()?, &device);
         let net = file.weights.apply_to(net)?.valid();
         Ok(Predictor {
             net,
@@ -42,6 +42,11 @@ impl Predictor {
             n_frames,
             n_classes,
         })
+    }
+
+    /// The layer plan the model runs.
+    pub fn plan(&self) -> &LayerPlan {
+        self.net.plan()
     }
 
     /// Input shape `(n_mels, n_frames)` of one window.
@@ -54,13 +59,38 @@ impl Predictor {
         self.n_classes
     }
 
-    /// Class probabilities for `n_windows` windows laid out as in [`crate::WindowSet::data`]
+    /// Length of one embedding ([`Predictor::embed`] row).
+    pub fn embedding_dim(&self) -> usize {
+        self.plan().embedding_dim()
+    }
+
+    /// Class probabilities for `n_windows` windows laid out row-major per window
     /// (`n_windows * n_mels * n_frames` values). Returns `n_windows * n_classes` values,
     /// row-major (softmax per row). Errors if the data does not have the model's window shape.
-    pub fn predict(&self, windows: &[f32], n_windows: usize) -> Result<Vec<f32>, TrainError> {
+    pub fn predict(&self, windows: &[f32], n_windows: usize) -> Result<Vec<f32>, InferError> {
+        self.batched(windows, n_windows, self.n_classes, |x| {
+            softmax(self.net.forward(x), 1)
+        })
+    }
+
+    /// Penultimate activations ([`hark_model::Classifier::embed`]) for `n_windows` windows
+    /// laid out as in [`Predictor::predict`]. Returns `n_windows * embedding_dim()` values.
+    pub fn embed(&self, windows: &[f32], n_windows: usize) -> Result<Vec<f32>, InferError> {
+        self.batched(windows, n_windows, self.embedding_dim(), |x| {
+            self.net.embed(x)
+        })
+    }
+
+    fn batched(
+        &self,
+        windows: &[f32],
+        n_windows: usize,
+        row: usize,
+        f: impl Fn(Tensor<4>) -> Tensor<2>,
+    ) -> Result<Vec<f32>, InferError> {
         let wl = self.n_mels * self.n_frames;
         if windows.len() != n_windows * wl {
-            return Err(TrainError::InputShape {
+            return Err(InferError::InputShape {
                 what: format!(
                     "{n_windows} windows of {}x{} (mels x frames)",
                     self.n_mels, self.n_frames
@@ -69,21 +99,18 @@ impl Predictor {
                 actual: windows.len(),
             });
         }
-        let mut out = Vec::with_capacity(n_windows * self.n_classes);
+        let mut out = Vec::with_capacity(n_windows * row);
         for chunk in windows.chunks(PREDICT_BATCH * wl) {
             let n = chunk.len() / wl;
             let x = Tensor::<4>::from_data(
                 TensorData::new(chunk.to_vec(), [n, 1, self.n_mels, self.n_frames]),
                 &self.device,
             );
-            let p = softmax(self.net.forward(x), 1);
-            let v = p
+            let v = f(x)
                 .into_data()
                 .convert::<f32>()
                 .try_into_vec::<f32>()
-                .map_err(|e| {
-                    TrainError::BadData(format!("prediction output could not be read: {e:?}"))
-                })?;
+                .map_err(|e| InferError::Backend(format!("{e:?}")))?;
             out.extend_from_slice(&v);
         }
         Ok(out)

@@ -1,0 +1,140 @@
+//! Shared by the dataset commands (`train`, `eval`, `cv`): open a dataset and report its
+//! problems, find the cache, extract features with a progress bar, turn flags into
+//! library options.
+//!
+//! Flow: outermost layer over hark-data and hark-pipeline.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use hark_data::{Dataset, ExtractOptions, FeatureSet};
+use hark_features::FeatureConfig;
+use hark_infer::Aggregation;
+use hark_model::{ModelConfig, SbCnnConfig, StrideDsConfig};
+use hark_pipeline::FitOptions;
+use hark_train::{LrSchedule, OptimizerConfig, TrainConfig};
+
+use crate::args::{AggregationArg, ArchArg, OptimizerArg, ScheduleArg, TrainOpts};
+
+/// A dataset and how many of its entries were skipped (bad rows, missing files).
+pub struct Opened {
+    pub ds: Dataset,
+    pub skipped: usize,
+}
+
+/// Open a dataset and print what validation found (missing files, bad rows) to stderr.
+pub fn open_dataset(path: &Path) -> Result<Opened> {
+    let ds =
+        hark_data::open(path).with_context(|| format!("cannot open dataset {}", path.display()))?;
+    for p in &ds.problems {
+        eprintln!("warning: {p}");
+    }
+    if !ds.problems.is_empty() {
+        eprintln!(
+            "warning: {} in {}; those entries are skipped",
+            hark_data::summarize(&ds.problems),
+            path.display()
+        );
+    }
+    let skipped = ds.problems.len();
+    Ok(Opened { ds, skipped })
+}
+
+/// Feature cache folder: the one given, else `$HARK_CACHE_DIR`, `$XDG_CACHE_HOME/hark` or
+/// `~/.cache/hark` (never inside the dataset, which may be read-only), else `.hark-cache` in
+/// the current folder.
+pub fn cache_dir(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(hark_data::cache::default_cache_dir)
+        .unwrap_or_else(|| PathBuf::from(".hark-cache"))
+}
+
+/// Compute (or load cached) features for the clips of `ds`, reporting clips that failed.
+pub fn extract(
+    ds: &Dataset,
+    cfg: &FeatureConfig,
+    cache: Option<&Path>,
+    quiet: bool,
+) -> Result<FeatureSet> {
+    let opts = ExtractOptions {
+        cache_dir: Some(cache_dir(cache)),
+        progress: !quiet,
+        threads: None,
+    };
+    let fs = hark_data::extract(ds, cfg, &opts).context("feature extraction failed")?;
+    for f in &fs.failed {
+        eprintln!("warning: skipped {}: {}", f.path.display(), f.error);
+    }
+    Ok(fs)
+}
+
+/// The library options `hark train` and `hark cv` flags describe.
+pub fn fit_options(o: &TrainOpts) -> FitOptions {
+    let model = match o.model {
+        ArchArg::Sbcnn => ModelConfig::SbCnn(SbCnnConfig::default()),
+        ArchArg::StrideDs => ModelConfig::StrideDs(StrideDsConfig::default()),
+    };
+    let optimizer = match o.optimizer {
+        OptimizerArg::Adam => OptimizerConfig::Adam {
+            lr: o.lr,
+            weight_decay: None,
+        },
+        OptimizerArg::Sgd => OptimizerConfig::Sgd {
+            lr: o.lr,
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: None,
+        },
+    };
+    let lr_schedule = match o.lr_schedule {
+        ScheduleArg::Constant => LrSchedule::Constant,
+        ScheduleArg::Cosine => LrSchedule::Cosine,
+        ScheduleArg::Plateau => LrSchedule::ReduceOnPlateau {
+            factor: 0.5,
+            patience: 3,
+        },
+    };
+    FitOptions {
+        model,
+        train: TrainConfig {
+            epochs: o.epochs,
+            batch_size: o.batch_size,
+            optimizer,
+            lr_schedule,
+            patience: (o.patience > 0).then_some(o.patience),
+            class_weights: o.class_weights,
+            seed: o.seed,
+            validation_fraction: o.validation_fraction,
+        },
+        aggregation: aggregation(o.aggregation),
+    }
+}
+
+pub fn aggregation(a: AggregationArg) -> Aggregation {
+    match a {
+        AggregationArg::Mean => Aggregation::Mean,
+        AggregationArg::Majority => Aggregation::Majority,
+    }
+}
+
+/// Print accuracy and the per-class table.
+pub fn print_metrics(m: &hark_eval::Metrics) {
+    println!(
+        "accuracy {:.2}%  balanced accuracy {:.2}%  macro F1 {:.3}  coverage {:.1}%",
+        m.accuracy * 100.0,
+        m.balanced_accuracy * 100.0,
+        m.macro_f1,
+        m.coverage * 100.0
+    );
+    println!(
+        "{:<20} {:>9} {:>9} {:>9} {:>8}",
+        "class", "precision", "recall", "f1", "support"
+    );
+    for c in &m.per_class {
+        println!(
+            "{:<20} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+            c.name, c.precision, c.recall, c.f1, c.support
+        );
+    }
+}

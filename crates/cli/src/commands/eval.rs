@@ -1,0 +1,96 @@
+//! `hark eval`: score a model on a labelled dataset's held-out clips, with a report, and
+//! optionally tune its unknown-threshold on its own validation clips.
+//!
+//! Flow: outermost layer over hark-pipeline (selection, evaluation, tuning) and hark-eval
+//! (reports).
+
+use anyhow::{Context, Result};
+use hark_eval::Report;
+use hark_infer::ModelFile;
+
+use super::Outcome;
+use super::common::{extract, open_dataset, print_metrics};
+use crate::args::EvalArgs;
+
+/// `hark eval`.
+pub fn eval(args: &EvalArgs) -> Result<Outcome> {
+    let mut file = ModelFile::load(&args.model)
+        .with_context(|| format!("cannot load model {}", args.model.display()))?;
+    let opened = open_dataset(&args.dataset)?;
+    let ds = &opened.ds;
+    let clips = hark_pipeline::select_eval_clips(ds, args.fold, args.split.as_deref())?;
+    let fs = extract(
+        ds,
+        &file.meta.features,
+        args.cache_dir.as_deref(),
+        args.quiet,
+    )?;
+    let mut notes = Vec::new();
+    if let Some(target) = args.target_precision {
+        match hark_pipeline::tune_threshold(ds, &fs, &file, target)? {
+            Some(tuned) => {
+                let t = tuned.threshold.unwrap_or_default();
+                notes.push(format!(
+                    "threshold {t:.4}: the lowest reaching precision {target} on the model's {} validation clips (stored in the model file)",
+                    file.meta.held_out.validated.len()
+                ));
+                file.meta.decision = tuned;
+                file.save(&args.model)?;
+                println!(
+                    "threshold {t:.4} reaches precision {target} on the validation clips; stored in {}",
+                    args.model.display()
+                );
+            }
+            None => notes.push(format!(
+                "no threshold reaches precision {target} on the validation clips; the model is unchanged"
+            )),
+        }
+    }
+    let decision = match args.threshold {
+        Some(t) => file.meta.decision.with_threshold(Some(t))?,
+        None => file.meta.decision,
+    };
+    let e = hark_pipeline::evaluate(ds, &fs, &file, &clips, &decision)?;
+    notes.insert(
+        0,
+        format!(
+            "{} clips evaluated; model trained on {}",
+            e.preds.len(),
+            file.meta.training.dataset
+        ),
+    );
+    if e.silent > 0 {
+        notes.push(format!(
+            "{} clips were silent (no window above the silence gate) and count as not answered",
+            e.silent
+        ));
+    }
+    let mut title = "hark eval".to_string();
+    if !e.overlap.is_clean() {
+        let msg = format!(
+            "{} of the {} evaluated clips were used to train the model and {} to validate it: these scores overstate how it does on new audio; evaluate held-out clips (e.g. --split test or the --test-fold it was trained with)",
+            e.overlap.trained,
+            e.preds.len(),
+            e.overlap.validated
+        );
+        eprintln!("warning: {msg}");
+        notes.insert(0, format!("WARNING: {msg}"));
+        title = "hark eval (NOT held out: scores include training/validation clips)".into();
+    } else if !e.overlap_known {
+        notes.push("the model file does not record its training clips (format 1), so overlap with training data could not be checked".into());
+    }
+    let mut report = Report::new(
+        &title,
+        ds.name.clone(),
+        args.model.display().to_string(),
+        e.metrics,
+    );
+    report.threshold_sweep = Some(e.sweep);
+    report.decision = Some(decision);
+    report.notes = notes;
+    report.write_dir(&args.output)?;
+    print_metrics(&report.metrics);
+    println!("report: {}", args.output.join("report.html").display());
+    let failed = opened.skipped + fs.failed.iter().filter(|f| clips.contains(&f.clip)).count();
+    Ok(Outcome::from_failures(failed))
+}

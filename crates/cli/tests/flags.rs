@@ -1,0 +1,259 @@
+//! Every flag of every subcommand parses: a table-driven test that gives each value-taking
+//! flag a valid and an invalid value, in both `--flag=value` and `--flag value` forms, so a
+//! definition/access mismatch (a clap panic) or a missing range check anywhere fails here.
+//! A flag added without a row in `VALUES` fails too.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+use hark::args::{Cli, Command};
+
+/// Flag id -> (a valid value, an invalid value or `None` when every string is valid).
+const VALUES: &[(&str, &str, Option<&str>)] = &[
+    ("preset", "speech", Some("music")),
+    ("sr", "16000", Some("0")),
+    ("n_fft", "512", Some("0")),
+    ("hop_length", "128", Some("-3")),
+    ("n_mels", "40", Some("many")),
+    ("fmin", "50", Some("-5")),
+    ("fmax", "4000", Some("0")),
+    ("window_frames", "32", Some("0")),
+    ("overlap", "0.5", Some("0.95")),
+    ("normalization", "mean-std", Some("zscore")),
+    ("silence_threshold_db", "-50", Some("12")),
+    ("output", "out.file", None),
+    ("kind", "mel", Some("cqt")),
+    ("width", "800", Some("wide")),
+    ("height", "400", Some("-1")),
+    ("report_dir", "reports", None),
+    ("val_fold", "2", Some("two")),
+    ("test_fold", "3", Some("-3")),
+    ("model", "stride-ds", Some("resnet")),
+    ("epochs", "3", Some("0")),
+    ("batch_size", "16", Some("1")),
+    ("optimizer", "sgd", Some("lbfgs")),
+    ("lr", "0.01", Some("-0.01")),
+    ("lr_schedule", "cosine", Some("step")),
+    ("patience", "5", Some("-1")),
+    ("seed", "7", Some("seven")),
+    ("validation_fraction", "0.2", Some("1")),
+    ("aggregation", "majority", Some("median")),
+    ("cache_dir", "cache", None),
+    ("fold", "1", Some("x")),
+    ("split", "test", None),
+    ("target_precision", "0.9", Some("1.5")),
+    ("threshold", "0.5", Some("-1")),
+    ("folds", "k=5", Some("k=1")),
+    ("only", "1,2", Some("a,b")),
+];
+
+/// A placeholder for each positional argument.
+fn positional(id: &str) -> &'static str {
+    match id {
+        "model" => "model.hark",
+        "dataset" => "data",
+        _ => "clip.wav",
+    }
+}
+
+fn row(id: &str, sub: &str) -> (&'static str, &'static str, Option<&'static str>) {
+    *VALUES
+        .iter()
+        .find(|(k, _, _)| *k == id)
+        .unwrap_or_else(|| panic!("flag `{id}` of `{sub}` has no row in VALUES"))
+}
+
+fn parse(argv: &[String]) -> Result<Result<Cli, clap::Error>, String> {
+    catch_unwind(AssertUnwindSafe(|| Cli::try_parse_from(argv))).map_err(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    })
+}
+
+#[test]
+fn every_flag_parses_valid_values_and_rejects_invalid_ones() {
+    let cli = Cli::command();
+    let mut checked = 0;
+    for sub in cli.get_subcommands() {
+        let name = sub.get_name().to_string();
+        for arg in sub.get_arguments().filter(|a| !a.is_positional()) {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            // Positionals and the other required flags, so only this flag varies.
+            let mut base = vec!["hark".to_string(), name.clone()];
+            for p in sub.get_positionals() {
+                base.push(positional(p.get_id().as_str()).to_string());
+            }
+            for req in sub
+                .get_arguments()
+                .filter(|a| !a.is_positional() && a.is_required_set() && a.get_id() != arg.get_id())
+            {
+                let (_, v, _) = row(req.get_id().as_str(), &name);
+                base.push(format!("--{}={v}", req.get_long().expect("long")));
+            }
+            let long = format!("--{}", arg.get_long().expect("every flag has a long name"));
+            let takes_value = arg.get_num_args().is_none_or(|n| n.takes_values())
+                && !matches!(arg.get_action(), clap::ArgAction::SetTrue);
+            if !takes_value {
+                let mut argv = base.clone();
+                argv.push(long.clone());
+                let r = parse(&argv).unwrap_or_else(|p| panic!("{name} {long} panicked: {p}"));
+                assert!(r.is_ok(), "{name} {long}: {:?}", r.err());
+                checked += 1;
+                continue;
+            }
+            let (_, valid, invalid) = row(id, &name);
+            for form in [
+                vec![format!("{long}={valid}")],
+                vec![long.clone(), valid.to_string()],
+            ] {
+                let mut argv = base.clone();
+                argv.extend(form.clone());
+                let r = parse(&argv).unwrap_or_else(|p| panic!("{argv:?} panicked: {p}"));
+                assert!(
+                    r.is_ok(),
+                    "{argv:?} rejected: {}",
+                    r.err().map(|e| e.to_string()).unwrap_or_default()
+                );
+                if let Ok(Cli { command }) = r {
+                    check_config(&command, &argv);
+                }
+            }
+            if let Some(bad) = invalid {
+                for form in [
+                    vec![format!("{long}={bad}")],
+                    vec![long.clone(), bad.to_string()],
+                ] {
+                    let mut argv = base.clone();
+                    argv.extend(form);
+                    let r = parse(&argv).unwrap_or_else(|p| panic!("{argv:?} panicked: {p}"));
+                    let e = r.err().unwrap_or_else(|| panic!("{argv:?} was accepted"));
+                    // `--hop-length -3` (space form, a value that cannot be negative) reads as
+                    // an unknown flag `-3`: still a usage error.
+                    let as_flag = bad.starts_with('-') && e.kind() == ErrorKind::UnknownArgument;
+                    assert!(
+                        as_flag
+                            || matches!(
+                                e.kind(),
+                                ErrorKind::ValueValidation | ErrorKind::InvalidValue
+                            ),
+                        "{argv:?}: {:?}: {e}",
+                        e.kind()
+                    );
+                    assert_eq!(e.exit_code(), 2, "usage errors exit with 2");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "only {checked} flags checked");
+}
+
+/// Valid feature flags also build a valid feature configuration.
+fn check_config(command: &Command, argv: &[String]) {
+    let features = match command {
+        Command::Features(a) => Some(&a.features),
+        Command::Spectrogram(a) => Some(&a.features),
+        Command::Train(a) => Some(&a.opts.features),
+        Command::Cv(a) => Some(&a.opts.features),
+        _ => None,
+    };
+    if let Some(f) = features {
+        f.to_config()
+            .unwrap_or_else(|e| panic!("{argv:?}: valid flags gave an invalid config: {e}"));
+    }
+}
+
+#[test]
+fn negative_gates_parse_in_both_forms_and_off_disables() {
+    for argv in [
+        vec![
+            "hark",
+            "features",
+            "a.wav",
+            "-o",
+            "s.csv",
+            "--silence-threshold-db=-50",
+        ],
+        vec![
+            "hark",
+            "features",
+            "a.wav",
+            "-o",
+            "s.csv",
+            "--silence-threshold-db",
+            "-50",
+        ],
+    ] {
+        let Cli { command } = Cli::try_parse_from(&argv).expect("parses");
+        let Command::Features(a) = command else {
+            panic!("features")
+        };
+        assert_eq!(
+            a.features.to_config().expect("config").silence_threshold_db,
+            Some(-50.0)
+        );
+    }
+    let Cli { command } = Cli::try_parse_from([
+        "hark",
+        "features",
+        "a.wav",
+        "-o",
+        "s.csv",
+        "--silence-threshold-db",
+        "off",
+    ])
+    .expect("parses");
+    let Command::Features(a) = command else {
+        panic!("features")
+    };
+    assert_eq!(
+        a.features.to_config().expect("config").silence_threshold_db,
+        None
+    );
+}
+
+#[test]
+fn a_threshold_out_of_range_names_the_range() {
+    for bad in ["1.5", "-1"] {
+        let e = Cli::try_parse_from(["hark", "predict", "m.hark", "a.wav", "--threshold", bad])
+            .expect_err("out of range");
+        let msg = e.to_string();
+        assert!(msg.contains("[0, 1]"), "{msg}");
+    }
+}
+
+#[test]
+fn library_defaults_equal_the_cli_defaults() {
+    let Cli { command } = Cli::try_parse_from(["hark", "train", "data"]).expect("parses");
+    let Command::Train(a) = command else {
+        panic!("train")
+    };
+    assert_eq!(
+        hark::commands::fit_options(&a.opts),
+        hark_pipeline::FitOptions::default()
+    );
+    let p = hark_pipeline::PartitionOptions::default();
+    assert_eq!(
+        (a.opts.validation_fraction, a.opts.seed),
+        (p.validation_fraction, p.seed)
+    );
+    assert_eq!(
+        a.opts.features.to_config().expect("config"),
+        hark_features::FeatureConfig::default()
+    );
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let help = Cli::command().render_long_help().to_string();
+    for code in ["0 ", "1 ", "2 ", "130"] {
+        assert!(help.contains(code), "{help}");
+    }
+    assert!(help.contains("Exit codes"), "{help}");
+}

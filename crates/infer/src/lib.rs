@@ -1,0 +1,44 @@
+//! hark-infer: the inference core — the model file, window prediction and embeddings, and
+//! clip decisions.
+//!
+//! Flow: audio -> features -> model -> train/eval -> **predict/stream -> export**. Everything
+//! that runs a trained model (predict, stream, eval, export, embed) starts here, and so does
+//! training, which writes what this crate reads. It depends on the model architectures and
+//! the feature configuration only: no autodiff, no optimisers, no user interface.
+//!
+//! - [`ModelFile`]: weights + [`ModelMeta`] (architecture, [`hark_features::FeatureConfig`],
+//!   class names, [`DecisionConfig`], [`HeldOut`] record) in one safetensors file, read
+//!   strictly and written atomically.
+//! - [`Predictor`]: softmax probabilities ([`Predictor::predict`]) or penultimate-layer
+//!   embeddings ([`Predictor::embed`]) per window, from the model's public layer plan.
+//! - [`decision`]: window probabilities -> clip [`Decision`]: a class, `unknown` or `silent`.
+//!
+//! ```no_run
+//! use hark_infer::{ModelFile, Predictor};
+//! let file = ModelFile::load("model.hark".as_ref())?;
+//! let predictor = Predictor::new(&file)?;
+//! let (mels, frames) = predictor.window_shape();
+//! let window = vec![0.0f32; mels * frames]; // one normalised log-mel window
+//! let probs = predictor.predict(&window, 1)?;
+//! let d = file.meta.decision.decide_windows(&probs, predictor.n_classes());
+//! println!("{}", d.outcome().name(&file.meta.class_names));
+//! # Ok::<(), hark_infer::InferError>(())
+//! ```
+
+pub mod decision;
+mod error;
+mod held_out;
+mod migrate;
+mod model_file;
+mod predict;
+mod weights;
+
+pub use decision::{
+    Aggregation, Decision, DecisionConfig, Outcome, SILENT, UNKNOWN, aggregate, aggregate_into,
+    argmax, decide,
+};
+pub use error::InferError;
+pub use held_out::{ClipKey, HeldOut, Overlap, dataset_fingerprint};
+pub use model_file::{FORMAT_NAME, FORMAT_VERSION, ModelFile, ModelMeta, TrainingSummary, utc_now};
+pub use predict::{PREDICT_BATCH, Predictor};
+pub use weights::{ModelWeights, NamedTensor};

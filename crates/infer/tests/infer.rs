@@ -1,0 +1,374 @@
+//! Integration tests of the inference core: the layer plan against a naive reference
+//! forward pass, embeddings, the model file (round trip, strict reading, version-1
+//! migration) and prediction.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use hark_infer::*;
+use hark_model::burn::tensor::Device;
+use hark_model::{Classifier, LayerPlan, ModelConfig, Op, SbCnnConfig, StrideDsConfig};
+
+/// Float tolerance between burn's forward pass and the naive f64 reference (f32 sums of
+/// up to ~1500 products of values near 1).
+const FORWARD_TOL: f32 = 1e-4;
+
+/// A deterministic pseudo-random value in [-1, 1).
+fn noise(i: usize, salt: u64) -> f32 {
+    let mut z = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
+    z = (z ^ (z >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    ((z >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+}
+
+fn configs() -> Vec<ModelConfig> {
+    vec![
+        ModelConfig::SbCnn(SbCnnConfig {
+            filters: [4, 6, 5],
+            kernel: [3, 5],
+            pool: [2, 2],
+            dense: 7,
+            dropout: 0.5,
+        }),
+        ModelConfig::StrideDs(StrideDsConfig {
+            filters: 4,
+            strides: vec![[2, 2], [1, 2]],
+            dense: 6,
+            ..Default::default()
+        }),
+        ModelConfig::StrideDs(StrideDsConfig {
+            filters: 3,
+            strides: vec![[2, 1]],
+            dense: 0,
+            ..Default::default()
+        }),
+    ]
+}
+
+/// A model file with random (but BatchNorm-valid) weights for `cfg` on a `mels x frames` input.
+fn random_file(cfg: &ModelConfig, mels: usize, frames: usize, n_classes: usize) -> ModelFile {
+    let plan = cfg.plan(mels, frames, n_classes).expect("plan");
+    let mut tensors = Vec::new();
+    for (k, p) in plan.params().into_iter().enumerate() {
+        let n: usize = p.shape.iter().product();
+        let data = (0..n)
+            .map(|i| {
+                let v = noise(i, k as u64 + 1);
+                if p.name.ends_with("running_var") || p.name.ends_with("gamma") {
+                    1.0 + 0.5 * v.abs()
+                } else {
+                    0.5 * v
+                }
+            })
+            .collect();
+        tensors.push(NamedTensor {
+            name: p.name,
+            shape: p.shape,
+            data,
+        });
+    }
+    tensors.sort_by(|a, b| a.name.cmp(&b.name));
+    let features = hark_features::FeatureConfig {
+        n_mels: mels,
+        window_frames: frames,
+        ..Default::default()
+    };
+    ModelFile {
+        meta: ModelMeta {
+            model: cfg.clone(),
+            features,
+            class_names: (0..n_classes).map(|c| format!("class{c}")).collect(),
+            decision: DecisionConfig::default(),
+            input_shape: [1, mels, frames],
+            held_out: HeldOut::default(),
+            training: TrainingSummary::default(),
+        },
+        weights: ModelWeights { tensors },
+    }
+}
+
+/// The plan run by hand in f64, reading weights by the plan's parameter names and the
+/// layouts its docs state. Returns every layer's output (flattened per window).
+fn reference(plan: &LayerPlan, w: &HashMap<String, Vec<f32>>, x: &[f32]) -> Vec<Vec<f64>> {
+    let [_, h0, w0] = plan.input;
+    let (mut c, mut h, mut wd) = (1usize, h0, w0);
+    let mut a: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    let mut outs = Vec::new();
+    for layer in &plan.layers {
+        let p = |n: &str| -> Vec<f64> {
+            let name = format!("{}.{n}", layer.owner.expect("owner").prefix());
+            w[&name].iter().map(|&v| f64::from(v)).collect()
+        };
+        a = match layer.op {
+            Op::Conv2d {
+                in_channels,
+                out_channels,
+                kernel: [kh, kw],
+                stride: [sh, sw],
+                groups,
+                padding: [pt, pl, _, _],
+                bias,
+            } => {
+                let [_, oh, ow] = layer.output;
+                let weight = p("weight");
+                let b = if bias {
+                    p("bias")
+                } else {
+                    vec![0.0; out_channels]
+                };
+                let cin_g = in_channels / groups;
+                let cout_g = out_channels / groups;
+                let mut out = vec![0.0; out_channels * oh * ow];
+                for o in 0..out_channels {
+                    let g = o / cout_g;
+                    for y in 0..oh {
+                        for xx in 0..ow {
+                            let mut s = b[o];
+                            for ci in 0..cin_g {
+                                let ic = g * cin_g + ci;
+                                for ky in 0..kh {
+                                    for kx in 0..kw {
+                                        let iy = (y * sh + ky) as isize - pt as isize;
+                                        let ix = (xx * sw + kx) as isize - pl as isize;
+                                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize
+                                        {
+                                            continue;
+                                        }
+                                        let wv = weight[((o * cin_g + ci) * kh + ky) * kw + kx];
+                                        s += wv * a[(ic * h + iy as usize) * wd + ix as usize];
+                                    }
+                                }
+                            }
+                            out[(o * oh + y) * ow + xx] = s;
+                        }
+                    }
+                }
+                out
+            }
+            Op::BatchNorm { epsilon, .. } => {
+                let (g, b, m, v) = (p("gamma"), p("beta"), p("running_mean"), p("running_var"));
+                let n = h * wd;
+                a.iter()
+                    .enumerate()
+                    .map(|(i, &x)| {
+                        let ch = i / n;
+                        g[ch] * (x - m[ch]) / (v[ch] + epsilon).sqrt() + b[ch]
+                    })
+                    .collect()
+            }
+            Op::MaxPool2d { kernel: [kh, kw] } => {
+                let [_, oh, ow] = layer.output;
+                let mut out = vec![f64::NEG_INFINITY; c * oh * ow];
+                for ch in 0..c {
+                    for y in 0..oh {
+                        for xx in 0..ow {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let v = a[(ch * h + y * kh + ky) * wd + xx * kw + kx];
+                                    let o = &mut out[(ch * oh + y) * ow + xx];
+                                    *o = o.max(v);
+                                }
+                            }
+                        }
+                    }
+                }
+                out
+            }
+            Op::Relu => a.iter().map(|&v| v.max(0.0)).collect(),
+            Op::Flatten | Op::Dropout { .. } => a,
+            Op::Linear {
+                in_features,
+                out_features,
+            } => {
+                let (weight, b) = (p("weight"), p("bias"));
+                (0..out_features)
+                    .map(|o| {
+                        b[o] + (0..in_features)
+                            .map(|i| a[i] * weight[i * out_features + o])
+                            .sum::<f64>()
+                    })
+                    .collect()
+            }
+            ref other => panic!("no reference for {other:?}"),
+        };
+        [c, h, wd] = layer.output;
+        outs.push(a.clone());
+    }
+    outs
+}
+
+#[test]
+fn burn_forward_and_embed_equal_the_naive_reference_of_the_plan() {
+    let (mels, frames, n_classes) = (12, 10, 3);
+    for cfg in configs() {
+        let file = random_file(&cfg, mels, frames, n_classes);
+        let predictor = Predictor::new(&file).expect("weights fit the plan");
+        let plan = predictor.plan().clone();
+        let w: HashMap<String, Vec<f32>> = file
+            .weights
+            .tensors
+            .iter()
+            .map(|t| (t.name.clone(), t.data.clone()))
+            .collect();
+        let n = 3;
+        let x: Vec<f32> = (0..n * mels * frames).map(|i| noise(i, 99)).collect();
+        let probs = predictor.predict(&x, n).expect("predict");
+        let emb = predictor.embed(&x, n).expect("embed");
+        let d = predictor.embedding_dim();
+        assert_eq!(emb.len(), n * d);
+        for k in 0..n {
+            let outs = reference(&plan, &w, &x[k * mels * frames..(k + 1) * mels * frames]);
+            let logits = outs.last().expect("output");
+            let m = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let z: f64 = logits.iter().map(|l| (l - m).exp()).sum();
+            for c in 0..n_classes {
+                let p = ((logits[c] - m).exp() / z) as f32;
+                let got = probs[k * n_classes + c];
+                assert!((p - got).abs() <= FORWARD_TOL, "{cfg:?}: prob {got} vs {p}");
+            }
+            let e = &outs[plan.embedding_layer()];
+            assert_eq!(e.len(), d);
+            for (j, &v) in e.iter().enumerate() {
+                let got = emb[k * d + j];
+                assert!(
+                    (v as f32 - got).abs() <= FORWARD_TOL,
+                    "{cfg:?}: embedding {got} vs {v}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn plan_parameter_names_are_the_module_tensor_names() {
+    for cfg in configs() {
+        let plan = cfg.plan(12, 10, 4).expect("plan");
+        let net = Classifier::from_plan(plan.clone(), &Device::flex());
+        let module = ModelWeights::from_module(&net);
+        let mut from_module: Vec<(String, Vec<usize>)> = module
+            .tensors
+            .iter()
+            .map(|t| (t.name.clone(), t.shape.clone()))
+            .collect();
+        let mut from_plan: Vec<(String, Vec<usize>)> = plan
+            .params()
+            .into_iter()
+            .map(|p| (p.name, p.shape))
+            .collect();
+        from_module.sort();
+        from_plan.sort();
+        assert_eq!(from_module, from_plan, "{cfg:?}");
+    }
+}
+
+#[test]
+fn model_file_round_trips_and_reads_strictly() {
+    let cfg = &configs()[0];
+    let file = random_file(cfg, 12, 10, 3);
+    let bytes = file.to_bytes().expect("serialise");
+    let back = ModelFile::from_bytes(&bytes, Path::new("m.hark")).expect("parse");
+    assert_eq!(back, file);
+
+    // Remove one feature setting from the metadata: reading must name it, not default it.
+    let edited = edit_meta(&bytes, "2", |meta| {
+        meta["features"]
+            .as_object_mut()
+            .expect("features object")
+            .remove("hop_length");
+    });
+    let e = ModelFile::from_bytes(&edited, Path::new("m.hark"))
+        .expect_err("missing field")
+        .to_string();
+    assert!(e.contains("features.hop_length"), "{e}");
+
+    // A threshold outside [0, 1] is refused where it enters.
+    let edited = edit_meta(&bytes, "2", |meta| {
+        meta["decision"]["threshold"] = 1.5.into()
+    });
+    let e = ModelFile::from_bytes(&edited, Path::new("m.hark")).expect_err("bad threshold");
+    assert!(e.to_string().contains("threshold"), "{e}");
+
+    // The error does not repeat the path: callers print it once.
+    let e = ModelFile::from_bytes(b"not a model", Path::new("m.hark")).expect_err("garbage");
+    assert!(!e.to_string().contains("m.hark"), "{e}");
+    assert_eq!(e.path(), Some(Path::new("m.hark")));
+}
+
+#[test]
+fn version_1_files_are_migrated_to_the_plan_names() {
+    let cfg = &configs()[0];
+    let file = random_file(cfg, 12, 10, 3);
+    let bytes = file.to_bytes().expect("serialise");
+    // Rewrite as version 1: old tensor names, no held_out / tuned_for / silent_clips.
+    let v1_name = |n: &str| -> String {
+        let (module, param) = n.rsplit_once('.').expect("param");
+        let old = match module {
+            "convs.0" | "convs.1" | "convs.2" => format!("SbCnn.blocks.{}.conv", &module[6..]),
+            "norms.0" | "norms.1" | "norms.2" => format!("SbCnn.blocks.{}.bn", &module[6..]),
+            "linears.0" => "SbCnn.fc1".into(),
+            "linears.1" => "SbCnn.fc2".into(),
+            other => panic!("{other}"),
+        };
+        format!("{old}.{param}")
+    };
+    let v1 = rebuild(
+        &bytes,
+        "1",
+        |meta| {
+            meta.as_object_mut().expect("object").remove("held_out");
+            meta["decision"]
+                .as_object_mut()
+                .expect("decision")
+                .remove("tuned_for");
+            meta["training"]
+                .as_object_mut()
+                .expect("training")
+                .remove("silent_clips");
+        },
+        &v1_name,
+    );
+    let back = ModelFile::from_bytes(&v1, Path::new("old.hark")).expect("migrated");
+    assert_eq!(back.weights, file.weights);
+    assert_eq!(back.meta.decision.tuned_for, None);
+    assert!(!back.meta.held_out.is_known());
+    let p1 = Predictor::new(&back).expect("runs");
+    let p2 = Predictor::new(&file).expect("runs");
+    let x: Vec<f32> = (0..120).map(|i| noise(i, 5)).collect();
+    assert_eq!(
+        p1.predict(&x, 1).expect("p1"),
+        p2.predict(&x, 1).expect("p2")
+    );
+}
+
+#[test]
+fn a_file_from_a_newer_hark_is_refused_with_advice() {
+    let file = random_file(&configs()[1], 12, 10, 2);
+    let bytes = edit_meta(&file.to_bytes().expect("bytes"), "99", |_| {});
+    let e = ModelFile::from_bytes(&bytes, Path::new("m.hark")).expect_err("newer");
+    assert!(e.to_string().contains("upgrade hark"), "{e}");
+}
+
+fn edit_meta(bytes: &[u8], version: &str, f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    rebuild(bytes, version, f, &|n: &str| n.to_string())
+}
+
+/// Re-serialise a model file with edited metadata, format version and tensor names.
+fn rebuild(
+    bytes: &[u8],
+    version: &str,
+    f: impl FnOnce(&mut serde_json::Value),
+    rename: &dyn Fn(&str) -> String,
+) -> Vec<u8> {
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes).expect("header");
+    let mut info = header.metadata().clone().expect("metadata");
+    let mut meta: serde_json::Value = serde_json::from_str(&info["hark"]).expect("json");
+    f(&mut meta);
+    info.insert("hark".into(), meta.to_string());
+    info.insert("format_version".into(), version.into());
+    let st = safetensors::SafeTensors::deserialize(bytes).expect("tensors");
+    let views: Vec<(String, safetensors::tensor::TensorView)> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (rename(&n), v))
+        .collect();
+    safetensors::serialize(views, Some(info)).expect("serialise")
+}

@@ -1,0 +1,159 @@
+//! The classifier module (model stage): burn modules built from a [`LayerPlan`], and a
+//! forward pass that walks the same plan.
+//!
+//! Parameters live in three lists (`convs`, `norms`, `linears`), in plan order, so tensor
+//! names are `convs.0.weight`, `norms.1.running_var`, `linears.1.bias` — exactly the names
+//! [`crate::Layer::params`] gives. Layers without parameters (pooling, ReLU, flatten) are
+//! computed from the plan; dropouts are modules so that `valid()` turns them off.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::MaxPool2dConfig;
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d,
+};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+
+use crate::plan::{LayerPlan, Op};
+
+/// A CNN classifier of any planned architecture: a burn [`Module`].
+///
+/// Build it with [`crate::ModelConfig::init`]. In training mode on an autodiff device,
+/// dropout and BatchNorm batch statistics are active; after [`Module::valid`] or on a plain
+/// device the model is in inference mode.
+#[derive(Module, Debug)]
+pub struct Classifier {
+    convs: Vec<Conv2d>,
+    norms: Vec<BatchNorm>,
+    linears: Vec<Linear>,
+    dropouts: Vec<Dropout>,
+    #[module(skip)]
+    plan: LayerPlan,
+}
+
+/// An activation between layers: 4-D before `Flatten`, 2-D after.
+enum Act {
+    Map(Tensor<4>),
+    Flat(Tensor<2>),
+}
+
+impl Classifier {
+    /// Build freshly initialised modules for every layer of `plan` on `device`.
+    /// (burn initialises lazily: weights are drawn from the device's RNG on first use.)
+    pub fn from_plan(plan: LayerPlan, device: &Device) -> Classifier {
+        let (mut convs, mut norms, mut linears, mut dropouts) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for layer in &plan.layers {
+            match layer.op {
+                Op::Conv2d {
+                    in_channels,
+                    out_channels,
+                    kernel,
+                    stride,
+                    groups,
+                    padding: [t, l, b, r],
+                    bias,
+                } => convs.push(
+                    Conv2dConfig::new([in_channels, out_channels], kernel)
+                        .with_stride(stride)
+                        .with_groups(groups)
+                        .with_bias(bias)
+                        .with_padding(PaddingConfig2d::Explicit(t, l, b, r))
+                        .init(device),
+                ),
+                Op::BatchNorm { channels, epsilon } => norms.push(
+                    BatchNormConfig::new(channels)
+                        .with_epsilon(epsilon)
+                        .init(device),
+                ),
+                Op::Linear {
+                    in_features,
+                    out_features,
+                } => linears.push(LinearConfig::new(in_features, out_features).init(device)),
+                Op::Dropout { prob } => dropouts.push(DropoutConfig::new(prob).init()),
+                Op::MaxPool2d { .. } | Op::Relu | Op::Flatten => {}
+            }
+        }
+        Classifier {
+            convs,
+            norms,
+            linears,
+            dropouts,
+            plan,
+        }
+    }
+
+    /// The layer plan this model was built from.
+    pub fn plan(&self) -> &LayerPlan {
+        &self.plan
+    }
+
+    /// Logits for a batch of windows.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, 1, n_mels, frames]` (the plan's input)
+    /// - output: `[batch, n_classes]` (unnormalised; apply softmax for probabilities)
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.run(x, self.plan.layers.len())
+    }
+
+    /// Penultimate activations: the output of [`LayerPlan::embedding_layer`] (for SB-CNN the
+    /// 64 units after the hidden dense layer's ReLU), flattened.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, 1, n_mels, frames]`
+    /// - output: `[batch, plan.embedding_dim()]`
+    pub fn embed(&self, x: Tensor<4>) -> Tensor<2> {
+        self.run(x, self.plan.embedding_layer() + 1)
+    }
+
+    /// Run the first `n_layers` layers and return the result flattened per window.
+    fn run(&self, x: Tensor<4>, n_layers: usize) -> Tensor<2> {
+        let (mut ci, mut ni, mut li, mut di) = (0, 0, 0, 0);
+        let mut a = Act::Map(x);
+        for layer in &self.plan.layers[..n_layers] {
+            a = match (layer.op.clone(), a) {
+                (Op::Conv2d { .. }, Act::Map(x)) => {
+                    ci += 1;
+                    Act::Map(self.convs[ci - 1].forward(x))
+                }
+                (Op::BatchNorm { .. }, Act::Map(x)) => {
+                    ni += 1;
+                    Act::Map(self.norms[ni - 1].forward(x))
+                }
+                (Op::MaxPool2d { kernel }, Act::Map(x)) => {
+                    Act::Map(MaxPool2dConfig::new(kernel).init().forward(x))
+                }
+                (Op::Relu, Act::Map(x)) => Act::Map(relu(x)),
+                (Op::Relu, Act::Flat(x)) => Act::Flat(relu(x)),
+                (Op::Flatten, Act::Map(x)) => Act::Flat(flatten(x)),
+                (Op::Dropout { .. }, a) => {
+                    di += 1;
+                    match a {
+                        Act::Map(x) => Act::Map(self.dropouts[di - 1].forward(x)),
+                        Act::Flat(x) => Act::Flat(self.dropouts[di - 1].forward(x)),
+                    }
+                }
+                (Op::Linear { .. }, Act::Flat(x)) => {
+                    li += 1;
+                    Act::Flat(self.linears[li - 1].forward(x))
+                }
+                (op, _) => {
+                    // Plans come from this crate's architectures, which always flatten
+                    // before the first dense layer; anything else is a bug here.
+                    panic!("layer plan applies {op:?} to an activation of the wrong rank")
+                }
+            };
+        }
+        match a {
+            Act::Map(x) => flatten(x),
+            Act::Flat(x) => x,
+        }
+    }
+}
+
+fn flatten(x: Tensor<4>) -> Tensor<2> {
+    let [n, c, h, w] = x.dims();
+    x.reshape([n, c * h * w])
+}

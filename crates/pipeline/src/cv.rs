@@ -1,0 +1,169 @@
+//! Cross-validation folds (eval protocol): the dataset's official folds, or a stratified
+//! k-fold for datasets without them.
+
+use std::str::FromStr;
+
+use hark_data::Dataset;
+
+use crate::partition::split_clips;
+use crate::{Partition, PipelineError};
+
+/// How `hark cv` forms folds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoldScheme {
+    /// The dataset's own fold column (ESC-50, UrbanSound8K, a manifest's `fold`).
+    Official,
+    /// Stratified k-fold over all clips, seeded ([`hark_train::stratified_kfold`]).
+    KFold(usize),
+}
+
+impl FromStr for FoldScheme {
+    type Err = String;
+
+    /// `official`, or `k=N` with N >= 2.
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("official") {
+            return Ok(FoldScheme::Official);
+        }
+        let k = s
+            .strip_prefix("k=")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| format!("'{s}' is neither 'official' nor 'k=N'"))?;
+        if k < 2 {
+            return Err(format!("k={k}: cross-validation needs at least 2 folds"));
+        }
+        Ok(FoldScheme::KFold(k))
+    }
+}
+
+/// One cross-validation round: its name and test clips (the rest train and validate).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CvFold {
+    /// Fold number as the dataset names it (official) or 1..=k.
+    pub fold: u32,
+    /// Clip indices tested in this round.
+    pub test: Vec<usize>,
+}
+
+/// The folds of `ds` under `scheme`.
+///
+/// # Errors
+/// [`PipelineError::BadFolds`] when the dataset has fewer than two official folds, or fewer
+/// clips than k.
+pub fn cv_folds(ds: &Dataset, scheme: FoldScheme, seed: u64) -> Result<Vec<CvFold>, PipelineError> {
+    match scheme {
+        FoldScheme::Official => {
+            let folds = ds.folds();
+            if folds.len() < 2 {
+                return Err(PipelineError::BadFolds {
+                    given: "official".into(),
+                    reason: format!(
+                        "{} has no fold column (or only one fold); use --folds k=5 for a stratified 5-fold",
+                        ds.name
+                    ),
+                });
+            }
+            Ok(folds
+                .into_iter()
+                .map(|f| CvFold {
+                    fold: f,
+                    test: ds.fold_indices(f),
+                })
+                .collect())
+        }
+        FoldScheme::KFold(k) => {
+            if ds.clips.len() < k {
+                return Err(PipelineError::BadFolds {
+                    given: format!("k={k}"),
+                    reason: format!("only {} clips", ds.clips.len()),
+                });
+            }
+            let labels: Vec<&str> = ds.clips.iter().map(|c| c.label.as_str()).collect();
+            let of = hark_train::stratified_kfold(&labels, k, seed);
+            Ok((0..k)
+                .map(|f| CvFold {
+                    fold: f as u32 + 1,
+                    test: (0..of.len()).filter(|&i| of[i] == f).collect(),
+                })
+                .collect())
+        }
+    }
+}
+
+/// The partition of one cross-validation round: test = the fold's clips; the other clips
+/// train, with a stratified `validation_fraction` of them held out for validation
+/// ([`hark_train::stratified_split`], seeded). Split columns are ignored: in cross-validation
+/// the folds decide what is tested.
+pub fn cv_partition(ds: &Dataset, fold: &CvFold, validation_fraction: f32, seed: u64) -> Partition {
+    let rest: Vec<usize> = (0..ds.clips.len())
+        .filter(|i| fold.test.binary_search(i).is_err())
+        .collect();
+    let (train, val) = split_clips(ds, &rest, validation_fraction, seed);
+    Partition {
+        train,
+        val,
+        test: fold.test.clone(),
+        protocol: format!(
+            "test: cross-validation fold {}; validation: stratified {:.0}% of the other folds' clips, seed {seed}",
+            fold.fold,
+            validation_fraction * 100.0
+        ),
+        test_folds: vec![fold.fold],
+        validation_folds: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_clip_is_tested_once_and_never_trained_in_its_round() {
+        let mut ds = hark_data::Dataset {
+            root: ".".into(),
+            name: "t".into(),
+            format: hark_data::DatasetFormat::Manifest,
+            classes: vec!["a".into(), "b".into()],
+            clips: vec![],
+            problems: vec![],
+        };
+        for i in 0..30 {
+            ds.clips.push(hark_data::Clip::new(
+                format!("{i}.wav"),
+                if i % 3 == 0 { "a" } else { "b" },
+            ));
+        }
+        let folds = cv_folds(&ds, FoldScheme::KFold(3), 5).expect("folds");
+        let mut tested = vec![0; 30];
+        for f in &folds {
+            let p = cv_partition(&ds, f, 0.2, 5);
+            for &i in &p.test {
+                tested[i] += 1;
+                assert!(!p.train.contains(&i) && !p.val.contains(&i));
+            }
+            assert_eq!(p.train.len() + p.val.len() + p.test.len(), 30);
+            assert!(!p.val.is_empty());
+        }
+        assert!(tested.iter().all(|&n| n == 1), "{tested:?}");
+        let official = cv_folds(&ds, FoldScheme::Official, 5).expect_err("no fold column");
+        assert!(official.to_string().contains("k=5"));
+    }
+
+    #[test]
+    fn schemes_parse_and_bad_ones_say_why() {
+        assert_eq!("official".parse(), Ok(FoldScheme::Official));
+        assert_eq!("k=5".parse(), Ok(FoldScheme::KFold(5)));
+        assert!(
+            "k=1"
+                .parse::<FoldScheme>()
+                .expect_err("k=1")
+                .contains("at least 2")
+        );
+        assert!(
+            "five"
+                .parse::<FoldScheme>()
+                .expect_err("five")
+                .contains("k=N")
+        );
+    }
+}

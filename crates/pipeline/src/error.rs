@@ -1,0 +1,53 @@
+//! Errors of the pipeline protocols (partition, fit, evaluate, cross-validate).
+
+/// Why a protocol could not run. Each variant names what to change.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// Reading the dataset or extracting features failed.
+    #[error(transparent)]
+    Data(#[from] hark_data::DataError),
+    /// Training failed.
+    #[error(transparent)]
+    Train(#[from] hark_train::TrainError),
+    /// Loading or running the model failed.
+    #[error(transparent)]
+    Infer(#[from] hark_infer::InferError),
+    /// Computing metrics failed.
+    #[error(transparent)]
+    Eval(#[from] hark_eval::EvalError),
+    /// A selection matched no clip.
+    #[error("no clips {what}")]
+    NoClips {
+        /// The selection, in words.
+        what: String,
+    },
+    /// A split or fold that the dataset does not have.
+    #[error("the dataset has no {kind} '{given}'; it has: {available}")]
+    NoSuch {
+        /// `split` or `fold`.
+        kind: &'static str,
+        /// What was asked for.
+        given: String,
+        /// What exists, comma-separated (or "none").
+        available: String,
+    },
+    /// A cross-validation scheme that cannot be used on this dataset.
+    #[error("--folds {given}: {reason}")]
+    BadFolds {
+        /// The scheme given.
+        given: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// The dataset's labels do not match the model's classes.
+    #[error(
+        "none of the dataset's labels ({dataset}) is one of the model's classes ({model}); is this the dataset the model was trained for?"
+    )]
+    LabelMismatch {
+        /// Dataset labels, comma-separated.
+        dataset: String,
+        /// Model classes, comma-separated.
+        model: String,
+    },
+}

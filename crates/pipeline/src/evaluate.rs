@@ -1,0 +1,239 @@
+//! Evaluation protocol (eval stage): predict chosen clips with a model, decide each clip,
+//! score the decisions, sweep thresholds, and say whether the model has seen the clips.
+
+use std::collections::HashMap;
+
+use hark_data::{Dataset, FeatureSet, Split};
+use hark_eval::{Metrics, ThresholdPoint};
+use hark_infer::{Decision, DecisionConfig, ModelFile, Overlap, Predictor, aggregate, decide};
+
+use crate::PipelineError;
+use crate::partition::{clip_key, list};
+
+/// One clip's prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipPrediction {
+    /// Index into the dataset's clips.
+    pub clip: usize,
+    /// Pooled clip probabilities (all zero for a silent clip).
+    pub probs: Vec<f32>,
+    /// The decision: class, unknown or silent.
+    pub decision: Decision,
+}
+
+/// Position of each dataset clip in the feature set (clips that failed are absent).
+pub(crate) fn feature_index(fs: &FeatureSet) -> HashMap<usize, usize> {
+    fs.clips
+        .iter()
+        .enumerate()
+        .map(|(pos, cw)| (cw.clip, pos))
+        .collect()
+}
+
+/// Predict every given clip that has features. Silent windows are never shown to the model;
+/// a clip with no other window is decided [`Decision::SILENT`].
+pub fn predict_clips(
+    predictor: &Predictor,
+    fs: &FeatureSet,
+    clips: &[usize],
+    decision: &DecisionConfig,
+) -> Result<Vec<ClipPrediction>, PipelineError> {
+    let index = feature_index(fs);
+    let n_classes = predictor.n_classes();
+    let mut out = Vec::with_capacity(clips.len());
+    let mut buf = Vec::new();
+    for &ci in clips {
+        let Some(&pos) = index.get(&ci) else { continue };
+        buf.clear();
+        let mut n = 0;
+        for w in fs.clips[pos].windows.iter().filter(|w| !w.silent) {
+            buf.extend_from_slice(&w.values);
+            n += 1;
+        }
+        if n == 0 {
+            out.push(ClipPrediction {
+                clip: ci,
+                probs: vec![0.0; n_classes],
+                decision: Decision::SILENT,
+            });
+            continue;
+        }
+        let probs = aggregate(
+            &predictor.predict(&buf, n)?,
+            n_classes,
+            decision.aggregation,
+        );
+        let d = decide(&probs, decision.threshold);
+        out.push(ClipPrediction {
+            clip: ci,
+            probs,
+            decision: d,
+        });
+    }
+    if out.is_empty() && !clips.is_empty() {
+        return Err(PipelineError::NoClips {
+            what: "could be predicted (all failed to decode or had no analysis window)".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Metrics of clip decisions against the dataset's labels (clips whose label is not one
+/// of `classes` are skipped; silent and unknown clips count as not covered).
+pub fn metrics_for(
+    ds: &Dataset,
+    classes: &[String],
+    preds: &[ClipPrediction],
+) -> Result<Metrics, PipelineError> {
+    let mut y_true = Vec::with_capacity(preds.len());
+    let mut y_pred = Vec::with_capacity(preds.len());
+    for p in preds {
+        if let Some(t) = classes.iter().position(|c| *c == ds.clips[p.clip].label) {
+            y_true.push(t);
+            y_pred.push(p.decision.label);
+        }
+    }
+    Ok(hark_eval::evaluate(classes, &y_true, &y_pred)?)
+}
+
+/// Clips to evaluate: those of `fold` and/or `split`; by default the test split when the
+/// dataset has one, else every clip.
+///
+/// # Errors
+/// [`PipelineError::NoSuch`] naming the splits or folds that exist; [`PipelineError::NoClips`].
+pub fn select_eval_clips(
+    ds: &Dataset,
+    fold: Option<u32>,
+    split: Option<&str>,
+) -> Result<Vec<usize>, PipelineError> {
+    let present: Vec<Split> = {
+        let mut v: Vec<Split> = ds.clips.iter().filter_map(|c| c.split).collect();
+        v.sort_by_key(|s| format!("{s:?}"));
+        v.dedup();
+        v
+    };
+    let split = match split {
+        Some(s) => {
+            let parsed = Split::parse(s).filter(|p| present.contains(p));
+            Some(parsed.ok_or_else(|| PipelineError::NoSuch {
+                kind: "split",
+                given: s.to_string(),
+                available: list(present.iter().map(|p| format!("{p:?}").to_lowercase())),
+            })?)
+        }
+        None if present.contains(&Split::Test) => Some(Split::Test),
+        None => None,
+    };
+    if let Some(f) = fold {
+        crate::partition::check_fold(ds, f)?;
+    }
+    let clips: Vec<usize> = ds.indices_where(|c| {
+        fold.is_none_or(|f| c.fold == Some(f)) && split.is_none_or(|s| c.split == Some(s))
+    });
+    if clips.is_empty() {
+        return Err(PipelineError::NoClips {
+            what: format!("selected for evaluation (fold {fold:?}, split {split:?})"),
+        });
+    }
+    Ok(clips)
+}
+
+/// Everything one evaluation produces.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Clip predictions under the decision used.
+    pub preds: Vec<ClipPrediction>,
+    /// Scores of those decisions.
+    pub metrics: Metrics,
+    /// Precision/coverage at every threshold (on the same clips, silent ones excluded).
+    pub sweep: Vec<ThresholdPoint>,
+    /// How many scored clips the model was trained or validated on (from its record).
+    pub overlap: Overlap,
+    /// False when the model file has no record of its training clips (format 1).
+    pub overlap_known: bool,
+    /// Clips decided silent.
+    pub silent: usize,
+}
+
+/// Score `file` on `clips` of `ds` with `decision`, and check them against the model's
+/// record of what it was trained and validated on.
+pub fn evaluate(
+    ds: &Dataset,
+    fs: &FeatureSet,
+    file: &ModelFile,
+    clips: &[usize],
+    decision: &DecisionConfig,
+) -> Result<Evaluation, PipelineError> {
+    let classes = &file.meta.class_names;
+    if !ds.classes.iter().any(|l| classes.contains(l)) {
+        return Err(PipelineError::LabelMismatch {
+            dataset: ds.classes.join(", "),
+            model: classes.join(", "),
+        });
+    }
+    let predictor = Predictor::new(file)?;
+    let preds = predict_clips(&predictor, fs, clips, decision)?;
+    let (probs, y_true): (Vec<Vec<f32>>, Vec<usize>) = preds
+        .iter()
+        .filter(|p| !p.decision.silent)
+        .filter_map(|p| {
+            classes
+                .iter()
+                .position(|c| *c == ds.clips[p.clip].label)
+                .map(|t| (p.probs.clone(), t))
+        })
+        .unzip();
+    let sweep = hark_eval::threshold_sweep(&probs, &y_true)?;
+    let metrics = metrics_for(ds, classes, &preds)?;
+    let held = &file.meta.held_out;
+    let overlap = held.overlap(preds.iter().map(|p| clip_key(&ds.clips[p.clip])));
+    let silent = preds.iter().filter(|p| p.decision.silent).count();
+    Ok(Evaluation {
+        preds,
+        metrics,
+        sweep,
+        overlap,
+        overlap_known: held.is_known(),
+        silent,
+    })
+}
+
+/// The lowest threshold reaching precision `target` on the model's own **validation**
+/// clips (from its held-out record), with the pooling it was tuned for. `Ok(None)` when no
+/// threshold reaches it.
+///
+/// # Errors
+/// [`PipelineError::NoClips`] when none of the model's validation clips is in `ds` (tune on
+/// the dataset the model was trained on), or the model has no record of them.
+pub fn tune_threshold(
+    ds: &Dataset,
+    fs: &FeatureSet,
+    file: &ModelFile,
+    target: f32,
+) -> Result<Option<DecisionConfig>, PipelineError> {
+    let held = &file.meta.held_out;
+    let val: Vec<usize> = (0..ds.clips.len())
+        .filter(|&i| {
+            held.validated
+                .binary_search(&clip_key(&ds.clips[i]))
+                .is_ok()
+        })
+        .collect();
+    if val.is_empty() {
+        return Err(PipelineError::NoClips {
+            what: "of the model's validation set are in this dataset, so a threshold cannot be tuned without touching test data (tune on the dataset the model was trained on; models from hark before format 2 have no record: retrain)".into(),
+        });
+    }
+    let raw = DecisionConfig {
+        threshold: None,
+        ..file.meta.decision
+    };
+    let e = evaluate(ds, fs, file, &val, &raw)?;
+    Ok(
+        hark_eval::pick_threshold(&e.sweep, target).map(|t| DecisionConfig {
+            threshold: Some(t),
+            tuned_for: Some(raw.aggregation),
+            ..raw
+        }),
+    )
+}

@@ -1,0 +1,37 @@
+//! hark-pipeline: the protocols that decide every reported accuracy, as a library —
+//! partitioning a dataset, turning features into training windows, fitting a dataset into a
+//! complete model file, evaluating a model on held-out clips, and cross-validation.
+//!
+//! Flow: audio -> features -> model -> **train/eval** -> predict/stream -> export. This
+//! crate joins hark-data (datasets, cached features), hark-train (the training loop),
+//! hark-infer (model file, prediction, decisions) and hark-eval (metrics). It has no user
+//! interface: progress reaches the caller through observers, messages through return values.
+//! The `hark` binary is a thin layer over it; Rust users call it directly:
+//!
+//! ```no_run
+//! use hark_pipeline::{FitOptions, PartitionOptions, fit, partition, predict_clips};
+//! let ds = hark_data::open("my-dataset".as_ref())?;
+//! let fs = hark_data::extract(&ds, &hark_features::FeatureConfig::default(), &Default::default())?;
+//! let part = partition(&ds, &PartitionOptions::default())?;
+//! let opts = FitOptions::default();
+//! let trained = fit(&ds, &fs, &part, &opts, &mut hark_train::NoObserver, &Default::default())?;
+//! trained.file.save("model.hark".as_ref())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod cv;
+mod error;
+mod evaluate;
+mod fit;
+mod partition;
+mod windows;
+
+pub use cv::{CvFold, FoldScheme, cv_folds, cv_partition};
+pub use error::PipelineError;
+pub use evaluate::{
+    ClipPrediction, Evaluation, evaluate, metrics_for, predict_clips, select_eval_clips,
+    tune_threshold,
+};
+pub use fit::{FitOptions, Trained, fit};
+pub use partition::{Partition, PartitionOptions, clip_key, held_out_record, partition};
+pub use windows::{TrainingWindows, training_windows};
