@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         println!("{}\t{frames}\t{d:.6}", files[*i].display());
                     }
                 }
-                Err(e) => eprintln!("error: {e}"),
+                Err(e) => eprintln!("error: {}: {e}", files[*i].display()),
             }
         }
         print_durations = false;

@@ -4,7 +4,7 @@ fn main() {
         let p = std::path::Path::new(&a);
         match hark_audio::probe(p) {
             Ok(info) => println!("{info:?}"),
-            Err(e) => println!("error: {e}"),
+            Err(e) => println!("error: {a}: {e}"),
         }
     }
 }

@@ -2,23 +2,15 @@
 //! information ([`probe`]) and decode a time range to f32 ([`load`]), downmixing and resampling
 //! on the way.
 
-use std::fs::File;
-use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use symphonia::core::codecs::audio::well_known::{
-    CODEC_ID_ADPCM_IMA_QT, CODEC_ID_ADPCM_IMA_WAV, CODEC_ID_ADPCM_MS, CODEC_ID_ALAC, CODEC_ID_FLAC,
-};
-use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::probe::Hint;
-use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::units::{TimeBase, Timestamp};
+use symphonia::core::formats::{SeekMode, SeekTo};
+use symphonia::core::units::{Duration, TimeBase, Timestamp};
 
+use crate::open::{codec_name, is_exact_length_codec, is_lossless, make_decoder, map_sym, open};
 use crate::types::downmix_into;
-use crate::{Audio, AudioError, LoadOptions, resample};
+use crate::{Audio, AudioError, AudioWarning, LoadOptions, resample};
 
 /// Header information about an audio file, from [`probe`].
 #[derive(Debug, Clone, serde::Serialize)]
@@ -39,6 +31,8 @@ pub struct AudioInfo {
     pub frames: Option<u64>,
     /// Length in seconds (`frames / sample_rate`).
     pub duration: Option<f64>,
+    /// Header problems that `load` will work around (placeholder WAV size fields).
+    pub warnings: Vec<AudioWarning>,
 }
 
 /// Never reserve more than this many samples up front from a header's declared length
@@ -50,167 +44,71 @@ const MAX_PREALLOC_SAMPLES: u64 = 1 << 22;
 /// 8192 is Vorbis' largest block.
 const LOSSY_PREROLL_FRAMES: u64 = 8192;
 
-/// An opened file: format reader plus the chosen audio track.
-struct Opened {
-    reader: Box<dyn FormatReader>,
-    track_id: u32,
-    params: AudioCodecParameters,
-    time_base: Option<TimeBase>,
-    declared_frames: Option<u64>,
-    sample_rate: u32,
-    channels: usize,
+/// A lossy stream may decode a little short of the length its container declares without being
+/// cut off (rounding of gapless trimming). Shortfalls up to this many frames, one MPEG-1 Layer
+/// III frame, are not reported as truncation.
+const LOSSY_LENGTH_SLACK_FRAMES: u64 = 1152;
+
+/// A jump in a lossy stream's timestamps larger than this many frames is data the container
+/// dropped (smaller differences are rounding of packet durations).
+const GAP_TOLERANCE_FRAMES: u64 = 2;
+
+/// Lossy packets skipped during one decode, for [`AudioWarning::SkippedPackets`].
+#[derive(Default)]
+struct Damage {
+    /// Packets of the chosen track handed to the decoder.
+    packets: u64,
+    /// Damaged places skipped: packets the decoder rejected plus gaps left by the container.
+    count: u64,
+    /// Of `count`, packets the decoder rejected.
+    packets_rejected: u64,
+    /// Frames of silence written in their place (including frames outside the wanted range).
+    silent_frames: u64,
+    first_at: f64,
+    first_reason: String,
 }
 
-fn open(path: &Path) -> Result<Opened, AudioError> {
-    let mut file = File::open(path).map_err(|e| AudioError::from_io(path, e))?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(AudioError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other("is a directory"),
+impl Damage {
+    /// The decoder rejected the packet at frame `pos`, `frames` long.
+    fn skip(&mut self, pos: u64, sr: u32, frames: u64, e: &SymError) {
+        self.note(pos, sr, frames, || e.to_string());
+        self.packets_rejected += 1;
+    }
+
+    /// The container skipped `frames` of damaged data before frame `pos`.
+    fn lost(&mut self, pos: u64, sr: u32, frames: u64) {
+        self.note(pos, sr, frames, || {
+            "the container skipped damaged data (e.g. an Ogg page failing its checksum)".into()
         });
     }
-    let head = crate::sniff::check_head(path, &mut file)?;
-    file.seek(SeekFrom::Start(0))
-        .map_err(|e| AudioError::from_io(path, e))?;
 
-    let mss = MediaSourceStream::new(Box::new(file), MediaSourceStreamOptions::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
-    }
-    let reader = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
-        .map_err(|e| match e {
-            SymError::Unsupported(_) => match crate::sniff::unsupported_in_file(path) {
-                Some(what) => AudioError::Unsupported {
-                    path: path.to_path_buf(),
-                    what: what.to_string(),
-                },
-                None => AudioError::UnrecognizedFormat {
-                    path: path.to_path_buf(),
-                    hint: crate::sniff::describe(&head),
-                },
-            },
-            other => map_sym(path, other),
-        })?;
-
-    let Some(track) = reader.default_track(TrackType::Audio) else {
-        if let Some(what) = crate::sniff::unsupported_in_file(path) {
-            return Err(AudioError::Unsupported {
-                path: path.to_path_buf(),
-                what: what.to_string(),
-            });
+    fn note(&mut self, pos: u64, sr: u32, frames: u64, reason: impl FnOnce() -> String) {
+        if self.count == 0 {
+            self.first_at = pos as f64 / f64::from(sr);
+            self.first_reason = reason();
         }
-        return Err(AudioError::NoAudioTrack {
-            path: path.to_path_buf(),
-        });
-    };
-    let Some(params) = track.codec_params.as_ref().and_then(|p| p.audio()).cloned() else {
-        return Err(AudioError::NoAudioTrack {
-            path: path.to_path_buf(),
-        });
-    };
-    let sample_rate = params.sample_rate.unwrap_or(0);
-    if sample_rate == 0 {
-        return Err(AudioError::InvalidHeader {
-            path: path.to_path_buf(),
-            field: "sample_rate",
-            value: 0,
-        });
+        self.count += 1;
+        self.silent_frames += frames;
     }
-    let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
-    if channels == 0 {
-        return Err(AudioError::InvalidHeader {
-            path: path.to_path_buf(),
-            field: "channels",
-            value: 0,
-        });
-    }
-    Ok(Opened {
-        track_id: track.id,
-        time_base: track.time_base,
-        declared_frames: track.num_frames,
-        params,
-        sample_rate,
-        channels,
-        reader,
-    })
-}
 
-/// Map a symphonia error met while reading `path`.
-fn map_sym(path: &Path, e: SymError) -> AudioError {
-    let path = path.to_path_buf();
-    match e {
-        SymError::IoError(source) if source.kind() == std::io::ErrorKind::UnexpectedEof => {
-            AudioError::Corrupt {
-                path,
-                reason: "the file ends in the middle of a header or packet".into(),
-            }
-        }
-        SymError::IoError(source) => AudioError::Io { path, source },
-        SymError::Unsupported(what) => AudioError::Unsupported {
-            path,
-            what: format!("a feature of this file ({what})"),
-        },
-        SymError::DecodeError(reason) => AudioError::Corrupt {
-            path,
-            reason: reason.to_string(),
-        },
-        SymError::LimitError(reason) => AudioError::Corrupt {
-            path,
-            reason: format!("a size limit was exceeded ({reason})"),
-        },
-        other => AudioError::Corrupt {
-            path,
-            reason: other.to_string(),
-        },
-    }
-}
-
-fn codec_name(params: &AudioCodecParameters) -> Option<&'static str> {
-    symphonia::default::get_codecs()
-        .get_audio_decoder(params.codec)
-        .map(|r| r.codec.info.long_name)
-}
-
-fn make_decoder(path: &Path, o: &Opened) -> Result<Box<dyn AudioDecoder>, AudioError> {
-    symphonia::default::get_codecs()
-        .make_audio_decoder(&o.params, &AudioDecoderOptions::default())
-        .map_err(|e| match e {
-            SymError::Unsupported(_) => AudioError::Unsupported {
-                path: path.to_path_buf(),
-                what: crate::sniff::unsupported_in_file(path)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| {
-                        format!(
-                            "the audio codec of this file (symphonia codec id {:?})",
-                            o.params.codec
-                        )
-                    }),
-            },
-            other => map_sym(path, other),
+    fn warning(&self, sr: u32) -> Option<AudioWarning> {
+        (self.count > 0).then(|| AudioWarning::SkippedPackets {
+            count: self.count,
+            total: self.packets + self.count - self.packets_rejected,
+            silence: self.silent_frames as f64 / f64::from(sr),
+            first_at: self.first_at,
+            reason: self.first_reason.clone(),
         })
+    }
 }
 
-/// Lossless codecs whose declared frame count is exact, so a shortfall means truncation.
-fn is_exact_length_codec(params: &AudioCodecParameters) -> bool {
-    let c = params.codec;
-    c == CODEC_ID_FLAC
-        || c == CODEC_ID_ALAC
-        || c == CODEC_ID_ADPCM_MS
-        || c == CODEC_ID_ADPCM_IMA_WAV
-        || c == CODEC_ID_ADPCM_IMA_QT
-        || codec_name(params).is_some_and(|n| n.starts_with("PCM"))
-}
-
-/// Codecs whose packets decode independently, so a seek needs no pre-roll.
-fn is_lossless(params: &AudioCodecParameters) -> bool {
-    is_exact_length_codec(params)
+/// Append silence for frames `pos..pos + n` that fall in the wanted `range` (`start`, `end`).
+fn push_silence(out: &mut Vec<f32>, pos: u64, n: u64, range: (u64, Option<u64>), ch: usize) {
+    let lo = range.0.max(pos);
+    let hi = range.1.map_or(pos + n, |e| e.min(pos + n));
+    if hi > lo {
+        out.resize(out.len() + (hi - lo) as usize * ch, 0.0);
+    }
 }
 
 /// Read a file's header: format, codec, rate, channels, length. Decodes nothing.
@@ -249,6 +147,7 @@ fn probe_inner(path: &Path) -> Result<AudioInfo, AudioError> {
         bits_per_sample: o.params.bits_per_sample.filter(|&b| b > 0),
         frames,
         duration: frames.map(|f| f as f64 / f64::from(o.sample_rate)),
+        warnings: o.warnings,
     })
 }
 
@@ -270,8 +169,12 @@ pub fn load_mono(path: &Path, sr: Option<u32>) -> Result<Audio, AudioError> {
 /// offset and trims to the exact frame, so the result equals the same slice of a full decode.
 /// Resampling, when `opts.sr` differs from the native rate, uses [`resample`] per channel.
 ///
+/// Problems worked around (placeholder WAV sizes, skipped lossy packets, a truncated lossy
+/// stream) are listed in [`Audio::warnings`].
+///
 /// # Errors
-/// Every failure names the file: [`AudioError::NotFound`], [`AudioError::Empty`],
+/// The error's Display does not repeat `path` (the caller names the file, see [`AudioError`]):
+/// [`AudioError::NotFound`], [`AudioError::Empty`],
 /// [`AudioError::UnrecognizedFormat`], [`AudioError::Unsupported`], [`AudioError::InvalidHeader`],
 /// [`AudioError::Corrupt`], [`AudioError::Truncated`], [`AudioError::NonFinite`],
 /// [`AudioError::OffsetBeyondEnd`], [`AudioError::InvalidParameter`].
@@ -348,27 +251,59 @@ fn load_inner(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
     let mut scratch: Vec<f32> = Vec::new();
     let mut pos: u64 = 0;
     let mut decoded_total: u64 = 0;
+    let lossy = !is_exact_length_codec(&o.params);
+    let mut damage = Damage::default();
+    let mut ended_mid_packet = false;
+    let mut next_pts: Option<u64> = None;
 
     loop {
         let packet = match o.reader.next_packet() {
             Ok(Some(p)) => p,
             Ok(None) | Err(SymError::ResetRequired) => break,
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                ended_mid_packet = true;
+                break;
+            }
             Err(e) => return Err(map_sym(path, e)),
         };
         if packet.track_id != o.track_id {
             continue;
         }
-        if seeked {
-            pos = ts_to_frames(packet.pts, sr, o.time_base);
-            if let Some(e) = end
-                && pos >= e
-            {
-                break;
-            }
+        // A lossy container that drops damaged data (an Ogg page failing its checksum) shows it
+        // as a jump in timestamps: fill the gap with silence so later audio keeps its time.
+        let pts = ts_to_frames(packet.pts, sr, o.time_base);
+        if lossy
+            && let Some(expected) = next_pts
+            && pts > expected + GAP_TOLERANCE_FRAMES
+        {
+            let gap = pts - expected;
+            damage.lost(pos, sr, gap);
+            push_silence(&mut out, pos, gap, (start, end), out_channels);
+            pos += gap;
         }
+        next_pts = Some(pts + dur_to_frames(packet.dur, sr, o.time_base));
+        if seeked {
+            pos = pts;
+        }
+        if end.is_some_and(|e| pos >= e) {
+            break;
+        }
+        damage.packets += 1;
         let buf = match decoder.decode(&packet) {
             Ok(buf) => buf,
+            // A lossy packet that does not decode is skipped and replaced by silence of its
+            // length (symphonia: `DecodeError` means "skip this packet"; an `IoError` from
+            // `decode` is a bit reader running off the end of a damaged in-memory packet).
+            Err(e @ (SymError::DecodeError(_) | SymError::IoError(_))) if lossy => {
+                let n = dur_to_frames(packet.dur, sr, o.time_base);
+                damage.skip(pos, sr, n, &e);
+                push_silence(&mut out, pos, n, (start, end), out_channels);
+                pos += n;
+                if end.is_some_and(|e| pos >= e) {
+                    break;
+                }
+                continue;
+            }
             Err(e) => {
                 let mut err = map_sym(path, e);
                 if let AudioError::Corrupt { reason, .. } = &mut err {
@@ -426,6 +361,31 @@ fn load_inner(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
             decoded_frames: decoded_total,
         });
     }
+    if damage.packets_rejected > 0 && damage.packets_rejected == damage.packets {
+        return Err(AudioError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("no packet could be decoded ({})", damage.first_reason),
+        });
+    }
+    let mut warnings = o.warnings;
+    if let Some(w) = damage.warning(sr) {
+        warnings.push(w);
+    }
+    // A lossy stream that ends early is decoded up to the cut and reported. Signs: the last
+    // packet is cut (the demuxer hit the end of the file inside it), or the container declares
+    // more frames than the stream holds (beyond LOSSY_LENGTH_SLACK_FRAMES).
+    let timeline = decoded_total + damage.silent_frames;
+    let short_of_declared = !seeked
+        && start == 0
+        && end.is_none_or(|e| e > timeline)
+        && o.declared_frames
+            .is_some_and(|d| timeline + LOSSY_LENGTH_SLACK_FRAMES < d);
+    if lossy && (ended_mid_packet || short_of_declared) {
+        warnings.push(AudioWarning::TruncatedStream {
+            decoded_frames: timeline,
+            declared_frames: o.declared_frames,
+        });
+    }
     if out.is_empty() {
         if start > 0 {
             return Err(AudioError::OffsetBeyondEnd {
@@ -443,6 +403,7 @@ fn load_inner(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
         samples: out,
         sample_rate: sr,
         channels: out_channels,
+        warnings,
     };
     match opts.sr {
         Some(target) if target != sr => resample_audio(&audio, target),
@@ -458,6 +419,7 @@ fn resample_audio(audio: &Audio, target: u32) -> Result<Audio, AudioError> {
             samples,
             sample_rate: target,
             channels: 1,
+            warnings: audio.warnings.clone(),
         });
     }
     let mut planes = Vec::with_capacity(audio.channels);
@@ -480,6 +442,7 @@ fn resample_audio(audio: &Audio, target: u32) -> Result<Audio, AudioError> {
         samples,
         sample_rate: target,
         channels: audio.channels,
+        warnings: audio.warnings.clone(),
     })
 }
 
@@ -507,4 +470,13 @@ fn ts_to_frames(ts: Timestamp, sr: u32, tb: Option<TimeBase>) -> u64 {
         }
         _ => ts,
     }
+}
+
+/// Packet duration in track time-base units -> frames.
+fn dur_to_frames(dur: Duration, sr: u32, tb: Option<TimeBase>) -> u64 {
+    ts_to_frames(
+        Timestamp::new(i64::try_from(dur.get()).unwrap_or(i64::MAX)),
+        sr,
+        tb,
+    )
 }

@@ -1,5 +1,13 @@
-//! Errors of the audio-input stage (audio -> features -> ...): every variant names the file or
-//! value involved and says how to recover.
+//! Errors of the audio-input stage (audio -> features -> ...): every variant says what went wrong
+//! and how to recover.
+//!
+//! # Convention: the caller names the file
+//! An [`AudioError`]'s Display **never contains the file's path**, because every caller already
+//! has it and names it once, in front: `eprintln!("error: {}: {e}", path.display())`, anyhow's
+//! `.with_context(|| path.display().to_string())`, or a report row with a path column. Messages
+//! therefore read as the rest of a sentence about that file ("the file is corrupt: ...; re-export
+//! or remove it"). The path is still kept in each file variant for programs:
+//! [`AudioError::path`]. [`crate::AudioWarning`] follows the same convention.
 
 use std::path::PathBuf;
 
@@ -14,15 +22,13 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum AudioError {
     /// The path does not exist.
-    #[error("audio file not found: {path}; check the path and the working directory")]
+    #[error("audio file not found; check the path and the working directory")]
     NotFound {
         /// The missing file.
         path: PathBuf,
     },
     /// The file exists but could not be read (permissions, a directory, a disk error).
-    #[error(
-        "could not read audio file {path}: {source}; check permissions and that it is a regular file"
-    )]
+    #[error("could not read the file: {source}; check permissions and that it is a regular file")]
     Io {
         /// The file being read.
         path: PathBuf,
@@ -31,14 +37,14 @@ pub enum AudioError {
         source: std::io::Error,
     },
     /// The file has zero bytes, or decodes to zero audio frames.
-    #[error("audio file {path} is empty (no audio frames); re-export or remove it")]
+    #[error("the file is empty (no audio frames); re-export or remove it")]
     Empty {
         /// The empty file.
         path: PathBuf,
     },
     /// The bytes are not a container this build recognises (for example a text file named .wav).
     #[error(
-        "{path} is not a recognised audio file ({hint}); supported: WAV, FLAC, Ogg Vorbis, MP3, AIFF, CAF, MP4/M4A, MKV/WebM; convert with `ffmpeg -i in out.wav`"
+        "not a recognised audio file ({hint}); supported: WAV, FLAC, Ogg Vorbis, MP3, AIFF, CAF, MP4/M4A, MKV/WebM; convert it with `ffmpeg -i <file> out.wav`"
     )]
     UnrecognizedFormat {
         /// The file.
@@ -47,7 +53,7 @@ pub enum AudioError {
         hint: String,
     },
     /// The container was recognised but the codec (or a feature of it) is not supported.
-    #[error("{path}: {what} is not supported; convert with `ffmpeg -i {path} out.wav`", path = path.display())]
+    #[error("{what} is not supported; convert it with `ffmpeg -i <file> out.wav`")]
     Unsupported {
         /// The file.
         path: PathBuf,
@@ -55,14 +61,14 @@ pub enum AudioError {
         what: String,
     },
     /// The container holds no audio track.
-    #[error("{path} contains no audio track; it may be a video-only or metadata-only file")]
+    #[error("the file contains no audio track; it may be a video-only or metadata-only file")]
     NoAudioTrack {
         /// The file.
         path: PathBuf,
     },
     /// A header field has an impossible value (zero channels, 0 Hz sample rate, ...).
     #[error(
-        "{path}: header field `{field}` is {value}, which is impossible; the file is damaged, re-export it"
+        "header field `{field}` is {value}, which is impossible; the file is damaged, re-export it"
     )]
     InvalidHeader {
         /// The file.
@@ -73,7 +79,7 @@ pub enum AudioError {
         value: u64,
     },
     /// The data could not be decoded (damaged stream, malformed header).
-    #[error("{path} is corrupt: {reason}; re-export or remove it")]
+    #[error("the file is corrupt: {reason}; re-export or remove it")]
     Corrupt {
         /// The file.
         path: PathBuf,
@@ -82,7 +88,7 @@ pub enum AudioError {
     },
     /// The file ends before the number of frames its header declares.
     #[error(
-        "{path} is truncated: the header declares {declared_frames} frames but only {decoded_frames} could be decoded; re-copy or re-export it"
+        "the file is truncated: the header declares {declared_frames} frames but only {decoded_frames} could be decoded; re-copy or re-export it"
     )]
     Truncated {
         /// The file.
@@ -94,7 +100,7 @@ pub enum AudioError {
     },
     /// A float file contains NaN or infinite samples.
     #[error(
-        "{path} contains a non-finite sample ({value}) at interleaved sample index {index} (frame {frame}, channel {channel}); clean the file (e.g. `sox in.wav out.wav`) or remove it"
+        "the file contains a non-finite sample ({value}) at interleaved sample index {index} (frame {frame}, channel {channel}); clean the file (e.g. `sox in.wav out.wav`) or remove it"
     )]
     NonFinite {
         /// The file.
@@ -130,7 +136,7 @@ pub enum AudioError {
     },
     /// The requested offset lies at or after the end of the file.
     #[error(
-        "{path}: offset {offset} s is at or beyond the end of the audio ({duration} s); use a smaller offset"
+        "offset {offset} s is at or beyond the end of the audio ({duration} s); use a smaller offset"
     )]
     OffsetBeyondEnd {
         /// The file.
@@ -143,6 +149,25 @@ pub enum AudioError {
 }
 
 impl AudioError {
+    /// The file the error is about; `None` for [`AudioError::InvalidParameter`] and
+    /// [`AudioError::Resample`], which are about arguments, not a file.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            AudioError::NotFound { path }
+            | AudioError::Io { path, .. }
+            | AudioError::Empty { path }
+            | AudioError::UnrecognizedFormat { path, .. }
+            | AudioError::Unsupported { path, .. }
+            | AudioError::NoAudioTrack { path }
+            | AudioError::InvalidHeader { path, .. }
+            | AudioError::Corrupt { path, .. }
+            | AudioError::Truncated { path, .. }
+            | AudioError::NonFinite { path, .. }
+            | AudioError::OffsetBeyondEnd { path, .. } => Some(path),
+            AudioError::InvalidParameter { .. } | AudioError::Resample { .. } => None,
+        }
+    }
+
     /// Map an `std::io::Error` from opening/reading `path`.
     pub(crate) fn from_io(path: &std::path::Path, source: std::io::Error) -> Self {
         if source.kind() == std::io::ErrorKind::NotFound {

@@ -15,14 +15,22 @@
 //!
 //! | container | codecs | notes |
 //! |---|---|---|
-//! | WAV (RIFF) | PCM u8, s16, s24, s32, f32, f64; IMA ADPCM; Microsoft ADPCM; A-law/mu-law | `WAVE_FORMAT_EXTENSIBLE` and extra chunks (`LIST`, `fact`, ...) before `data` |
+//! | WAV (RIFF) | PCM u8, s16, s24, s32, f32, f64; IMA ADPCM; Microsoft ADPCM; A-law/mu-law | `WAVE_FORMAT_EXTENSIBLE` and extra chunks (`LIST`, `fact`, ...) before `data`; placeholder size fields of streaming writers (data size 0 or >= 0x7FFF0000, RIFF size wrong) decode to the end of the file with an [`AudioWarning`]; a specific data size beyond the end of the file is [`AudioError::Truncated`] |
 //! | AIFF / AIFF-C | PCM | |
 //! | FLAC (native) | FLAC | bit-exact |
-//! | Ogg | Vorbis, FLAC | Opus is **not** supported by symphonia |
-//! | MP3 / MP2 / MP1 (raw) | MPEG-1/2 Layer I-III | |
+//! | Ogg | Vorbis, FLAC | Opus is **not** supported by symphonia; a damaged Vorbis packet is skipped (silence) with an [`AudioWarning`] |
+//! | MP3 / MP2 / MP1 (raw) | MPEG-1/2 Layer I-III | a damaged frame is skipped (silence) with an [`AudioWarning`] |
 //! | CAF | PCM, A-law/mu-law, Apple IMA4 ADPCM (`ima4`), AAC-LC, ALAC, FLAC, MP1-3 | iOS recordings (IMA4 verified on a real file); Opus is **not** supported |
 //! | MP4 / M4A / 3GP (ISO BMFF) | AAC-LC, ALAC, MP3, FLAC, PCM | AMR-NB/AMR-WB (`samr`/`sawb`, typical `.3gp` recordings) are **not** supported: [`AudioError::Unsupported`] says so |
 //! | MKV / WebM | the codecs above | Opus is **not** supported |
+//!
+//! Damage is handled by codec kind. Lossless codecs (PCM, ADPCM, FLAC, ALAC) promise exact
+//! samples, so a packet that does not decode is [`AudioError::Corrupt`] and a stream shorter than
+//! its header is [`AudioError::Truncated`]. Lossy codecs (MP3, Vorbis, AAC in any container)
+//! skip a packet that does not decode, fill its length with silence (later audio keeps its time)
+//! and report the count in [`Audio::warnings`]; a lossy stream that ends early is decoded up to
+//! the cut and reported as [`AudioWarning::TruncatedStream`]. A file in which no packet decodes
+//! is [`AudioError::Corrupt`].
 //!
 //! Integer PCM is scaled by `1 / 2^(bits-1)` (int16 `x` -> `x / 32768`), as libsndfile and
 //! `librosa.load` do; unsigned 8-bit is centred first (`(x - 128) / 128`).
@@ -31,15 +39,22 @@
 //! - [`load`], [`load_mono`], [`probe`]: decoding and header information (`decode.rs`).
 //! - [`resample`], [`Resampler`]: sinc resampling (`resample.rs`).
 //! - [`downmix`], [`Audio`], [`LoadOptions`]: types (`types.rs`).
-//! - [`AudioError`]: errors that name the file and say how to recover (`error.rs`).
+//! - [`AudioError`]: errors that say how to recover; the caller names the file (`error.rs`).
+//! - [`AudioWarning`]: what a successful decode worked around (`warning.rs`).
+//! - internals: opening and error mapping (`open.rs`), WAV size-field repair (`wav_sizes.rs`),
+//!   first-bytes checks (`sniff.rs`).
 
 mod decode;
 mod error;
+mod open;
 mod resample;
 mod sniff;
 mod types;
+mod warning;
+mod wav_sizes;
 
 pub use decode::{AudioInfo, load, load_mono, probe};
 pub use error::AudioError;
 pub use resample::{CHUNK_FRAMES, OVERSAMPLING, Resampler, SINC_LEN, resample};
 pub use types::{Audio, LoadOptions, downmix, downmix_into};
+pub use warning::AudioWarning;

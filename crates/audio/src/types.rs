@@ -1,7 +1,7 @@
 //! Audio-input stage (audio -> features -> ...): the decoded-audio type, load options in
 //! librosa's vocabulary, and the channel downmix.
 
-use crate::AudioError;
+use crate::{AudioError, AudioWarning};
 
 /// Options for [`crate::load`], named as in `librosa.load`.
 ///
@@ -82,6 +82,9 @@ pub struct Audio {
     pub sample_rate: u32,
     /// Number of channels (>= 1).
     pub channels: usize,
+    /// What the decode worked around (placeholder WAV sizes, skipped lossy packets, a truncated
+    /// lossy stream); empty for a clean file. Display names the problem, not the file.
+    pub warnings: Vec<AudioWarning>,
 }
 
 impl Audio {
@@ -104,6 +107,7 @@ impl Audio {
             samples: downmix(&self.samples, self.channels),
             sample_rate: self.sample_rate,
             channels: 1,
+            warnings: self.warnings.clone(),
         }
     }
 }

@@ -1,0 +1,194 @@
+//! Audio-input stage (audio -> features -> ...): open a file with symphonia. Cheap checks on the
+//! first bytes ([`crate::sniff`]), repair of placeholder WAV size fields ([`crate::wav_sizes`]),
+//! the probe, the choice of audio track, and the mapping of symphonia's errors.
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::path::Path;
+
+use symphonia::core::codecs::audio::well_known::{
+    CODEC_ID_ADPCM_IMA_QT, CODEC_ID_ADPCM_IMA_WAV, CODEC_ID_ADPCM_MS, CODEC_ID_ALAC, CODEC_ID_FLAC,
+};
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::units::TimeBase;
+
+use crate::{AudioError, AudioWarning};
+
+/// An opened file: format reader plus the chosen audio track.
+pub(crate) struct Opened {
+    pub reader: Box<dyn FormatReader>,
+    pub track_id: u32,
+    pub params: AudioCodecParameters,
+    pub time_base: Option<TimeBase>,
+    pub declared_frames: Option<u64>,
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// Header problems worked around while opening (placeholder WAV sizes).
+    pub warnings: Vec<AudioWarning>,
+}
+
+/// Open `path` and choose its audio track.
+pub(crate) fn open(path: &Path) -> Result<Opened, AudioError> {
+    let mut file = File::open(path).map_err(|e| AudioError::from_io(path, e))?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(AudioError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("is a directory"),
+        });
+    }
+    let head = crate::sniff::check_head(path, &mut file)?;
+    let io = |e| AudioError::from_io(path, e);
+    let len = file.metadata().map_err(io)?.len();
+    let fix = crate::wav_sizes::inspect(&mut file, len).map_err(io)?;
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    let source: Box<dyn MediaSource> = if fix.patches.is_empty() {
+        Box::new(file)
+    } else {
+        Box::new(crate::wav_sizes::PatchedFile::new(file, len, fix.patches).map_err(io)?)
+    };
+
+    let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let reader = symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymError::Unsupported(_) => match crate::sniff::unsupported_in_file(path) {
+                Some(what) => AudioError::Unsupported {
+                    path: path.to_path_buf(),
+                    what: what.to_string(),
+                },
+                None => AudioError::UnrecognizedFormat {
+                    path: path.to_path_buf(),
+                    hint: crate::sniff::describe(&head),
+                },
+            },
+            other => map_sym(path, other),
+        })?;
+
+    let Some(track) = reader.default_track(TrackType::Audio) else {
+        if let Some(what) = crate::sniff::unsupported_in_file(path) {
+            return Err(AudioError::Unsupported {
+                path: path.to_path_buf(),
+                what: what.to_string(),
+            });
+        }
+        return Err(AudioError::NoAudioTrack {
+            path: path.to_path_buf(),
+        });
+    };
+    let Some(params) = track.codec_params.as_ref().and_then(|p| p.audio()).cloned() else {
+        return Err(AudioError::NoAudioTrack {
+            path: path.to_path_buf(),
+        });
+    };
+    let sample_rate = params.sample_rate.unwrap_or(0);
+    if sample_rate == 0 {
+        return Err(AudioError::InvalidHeader {
+            path: path.to_path_buf(),
+            field: "sample_rate",
+            value: 0,
+        });
+    }
+    let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
+    if channels == 0 {
+        return Err(AudioError::InvalidHeader {
+            path: path.to_path_buf(),
+            field: "channels",
+            value: 0,
+        });
+    }
+    Ok(Opened {
+        track_id: track.id,
+        time_base: track.time_base,
+        declared_frames: track.num_frames,
+        params,
+        sample_rate,
+        channels,
+        reader,
+        warnings: fix.warnings,
+    })
+}
+
+/// Map a symphonia error met while reading `path`.
+pub(crate) fn map_sym(path: &Path, e: SymError) -> AudioError {
+    let path = path.to_path_buf();
+    match e {
+        SymError::IoError(source) if source.kind() == std::io::ErrorKind::UnexpectedEof => {
+            AudioError::Corrupt {
+                path,
+                reason: "the file ends in the middle of a header or packet".into(),
+            }
+        }
+        SymError::IoError(source) => AudioError::Io { path, source },
+        SymError::Unsupported(what) => AudioError::Unsupported {
+            path,
+            what: format!("a feature of this file ({what})"),
+        },
+        SymError::DecodeError(reason) => AudioError::Corrupt {
+            path,
+            reason: reason.to_string(),
+        },
+        SymError::LimitError(reason) => AudioError::Corrupt {
+            path,
+            reason: format!("a size limit was exceeded ({reason})"),
+        },
+        other => AudioError::Corrupt {
+            path,
+            reason: other.to_string(),
+        },
+    }
+}
+
+pub(crate) fn codec_name(params: &AudioCodecParameters) -> Option<&'static str> {
+    symphonia::default::get_codecs()
+        .get_audio_decoder(params.codec)
+        .map(|r| r.codec.info.long_name)
+}
+
+pub(crate) fn make_decoder(path: &Path, o: &Opened) -> Result<Box<dyn AudioDecoder>, AudioError> {
+    symphonia::default::get_codecs()
+        .make_audio_decoder(&o.params, &AudioDecoderOptions::default())
+        .map_err(|e| match e {
+            SymError::Unsupported(_) => AudioError::Unsupported {
+                path: path.to_path_buf(),
+                what: crate::sniff::unsupported_in_file(path)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| {
+                        format!(
+                            "the audio codec of this file (symphonia codec id {:?})",
+                            o.params.codec
+                        )
+                    }),
+            },
+            other => map_sym(path, other),
+        })
+}
+
+/// Lossless codecs whose declared frame count is exact, so a shortfall means truncation.
+pub(crate) fn is_exact_length_codec(params: &AudioCodecParameters) -> bool {
+    let c = params.codec;
+    c == CODEC_ID_FLAC
+        || c == CODEC_ID_ALAC
+        || c == CODEC_ID_ADPCM_MS
+        || c == CODEC_ID_ADPCM_IMA_WAV
+        || c == CODEC_ID_ADPCM_IMA_QT
+        || codec_name(params).is_some_and(|n| n.starts_with("PCM"))
+}
+
+/// Codecs whose packets decode independently, so a seek needs no pre-roll.
+pub(crate) fn is_lossless(params: &AudioCodecParameters) -> bool {
+    is_exact_length_codec(params)
+}
