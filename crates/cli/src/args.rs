@@ -104,6 +104,10 @@ pub struct FeatureArgs {
     /// Windows quieter than this (dBFS, e.g. -60) are skipped as silence; "off" disables gating.
     #[arg(long, value_parser = parse_gate, allow_negative_numbers = true)]
     pub silence_threshold_db: Option<Gate>,
+    /// Also skip windows more than this many dB below the loudest window heard so far in the
+    /// clip or stream (e.g. 40: for recordings with audible hiss); "off" disables it [default: off].
+    #[arg(long, value_parser = parse_relative_gate)]
+    pub silence_relative_db: Option<Gate>,
 }
 
 /// A silence gate given on the command line: a dBFS level or `off`.
@@ -126,6 +130,20 @@ fn parse_gate(s: &str) -> Result<Gate, String> {
         return Err(format!(
             "{v} dBFS is outside -200..=0 (0 dBFS is full scale; quiet rooms are near -60)"
         ));
+    }
+    Ok(Gate(Some(v)))
+}
+
+fn parse_relative_gate(s: &str) -> Result<Gate, String> {
+    if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") {
+        return Ok(Gate(None));
+    }
+    let v = number::<f32>(
+        s,
+        "a number of dB below the running peak, such as 40, or 'off'",
+    )?;
+    if !(v > 0.0 && v <= 200.0) {
+        return Err(format!("{v} dB is outside (0, 200]: expected e.g. 40"));
     }
     Ok(Gate(Some(v)))
 }
@@ -246,6 +264,9 @@ impl FeatureArgs {
         }
         if let Some(Gate(v)) = self.silence_threshold_db {
             c.silence_threshold_db = v;
+        }
+        if let Some(Gate(v)) = self.silence_relative_db {
+            c.silence_relative_db = v;
         }
         c.validate()?;
         Ok(c)
@@ -443,6 +464,10 @@ pub struct CvArgs {
     /// N-fold split (seeded by --seed) for datasets without folds.
     #[arg(long, default_value = "official", value_parser = parse_folds)]
     pub folds: FoldScheme,
+    /// With --folds k=N: keep all clips with the same value of this metadata column (e.g.
+    /// speaker, recording, device) in one fold, so no source is on both sides.
+    #[arg(long)]
+    pub group_by: Option<String>,
     /// Folder for per-fold and summary reports.
     #[arg(short, long, default_value = "hark-cv")]
     pub output: PathBuf,

@@ -22,6 +22,7 @@ const VALUES: &[(&str, &str, Option<&str>)] = &[
     ("overlap", "0.5", Some("0.95")),
     ("normalization", "mean-std", Some("zscore")),
     ("silence_threshold_db", "-50", Some("12")),
+    ("silence_relative_db", "40", Some("-40")),
     ("output", "out.file", None),
     ("kind", "mel", Some("cqt")),
     ("width", "800", Some("wide")),
@@ -46,6 +47,7 @@ const VALUES: &[(&str, &str, Option<&str>)] = &[
     ("threshold", "0.5", Some("-1")),
     ("folds", "k=5", Some("k=1")),
     ("only", "1,2", Some("a,b")),
+    ("group_by", "speaker", None),
 ];
 
 /// A placeholder for each positional argument.

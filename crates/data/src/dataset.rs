@@ -4,7 +4,7 @@
 //! produce a [`Parsed`] list of clips without touching the audio files; [`Parsed::validate`] then
 //! checks the files exist and applies the skip policy documented there, giving a [`Dataset`].
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,11 @@ pub struct Clip {
     pub end: Option<f64>,
     /// 1-based line of the metadata row this clip came from (manifests, label tracks).
     pub source_line: Option<usize>,
+    /// Every non-empty cell of the clip's metadata row, by lower-cased column name (e.g.
+    /// `speaker` in FSDD's labels.csv, `fsid` in UrbanSound8K): what `hark cv --group-by`
+    /// groups on. Empty for folder-per-class datasets.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
 }
 
 impl Clip {
@@ -68,6 +73,7 @@ impl Clip {
             start: None,
             end: None,
             source_line: None,
+            columns: BTreeMap::new(),
         }
     }
 }

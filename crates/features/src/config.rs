@@ -98,6 +98,13 @@ pub struct FeatureConfig {
     /// Windows whose mean signal energy is below this level (dBFS, 0 dBFS = full-scale
     /// sine) are marked silent and skipped. `None` disables gating. Default -60.
     pub silence_threshold_db: Option<f32>,
+    /// Windows whose mean signal energy is more than this many dB below the loudest window
+    /// so far (the running peak of the clip or stream, this window included) are marked
+    /// silent too. Suits recordings whose noise floor is far above digital silence (a
+    /// field recorder's hiss at -50 dBFS): e.g. 40 keeps only windows within 40 dB of the
+    /// loudest event heard. Batch and streaming extraction see windows in the same order,
+    /// so they gate alike. `None` (default) disables it.
+    pub silence_relative_db: Option<f32>,
 }
 
 impl Default for FeatureConfig {
@@ -121,6 +128,7 @@ impl Default for FeatureConfig {
             overlap: 0.5,
             normalization: WindowNorm::MeanStd,
             silence_threshold_db: Some(-60.0),
+            silence_relative_db: None,
         }
     }
 }
@@ -256,6 +264,15 @@ impl FeatureConfig {
                 "silence_threshold_db",
                 t,
                 "threshold must be a finite dBFS level (e.g. -60)",
+            ));
+        }
+        if let Some(r) = self.silence_relative_db
+            && !(r.is_finite() && r > 0.0)
+        {
+            return Err(FeatureError::invalid(
+                "silence_relative_db",
+                r,
+                "must be a positive number of dB below the running peak (e.g. 40)",
             ));
         }
         Ok(())

@@ -31,6 +31,7 @@ pub struct StreamingExtractor {
     next_window: usize,
     last_full_end: usize,
     frame: Vec<f32>,
+    peak_dbfs: f32,
 }
 
 impl StreamingExtractor {
@@ -51,6 +52,7 @@ impl StreamingExtractor {
             next_window: 0,
             last_full_end: 0,
             frame: vec![0.0; cfg.n_fft],
+            peak_dbfs: f32::NEG_INFINITY,
         })
     }
 
@@ -71,6 +73,7 @@ impl StreamingExtractor {
         self.frames_base = 0;
         self.next_window = 0;
         self.last_full_end = 0;
+        self.peak_dbfs = f32::NEG_INFINITY;
     }
 
     fn append(&mut self, chunk: &[f32]) {
@@ -168,7 +171,7 @@ impl StreamingExtractor {
         self.next_frame += 1;
     }
 
-    fn window_at(&self, start: usize) -> Window {
+    fn window_at(&mut self, start: usize) -> Window {
         let n_mels = self.cfg.n_mels;
         let w = self.cfg.window_frames;
         let off = start - self.frames_base;
@@ -177,6 +180,7 @@ impl StreamingExtractor {
             start,
             &self.frames[off * n_mels..(off + w) * n_mels],
             &self.energies[off..off + w],
+            &mut self.peak_dbfs,
         )
     }
 

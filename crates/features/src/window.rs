@@ -13,8 +13,10 @@
 //! # Silence
 //! `energy_dbfs` is the mean, over the window's frames, of each frame's Hann-weighted mean
 //! square `sum((w x)^2) / sum(w^2)`, in dB relative to a full-scale sine (mean square 0.5).
-//! Windows below `cfg.silence_threshold_db` are returned with `silent = true` and all
-//! `values` set to 0.0, so noise is never amplified by the normalisation.
+//! Windows below `cfg.silence_threshold_db` (absolute gate), or more than
+//! `cfg.silence_relative_db` below the running peak — the loudest window of the clip or
+//! stream so far, this one included (relative gate) — are returned with `silent = true`
+//! and all `values` set to 0.0, so noise is never amplified by the normalisation.
 
 use crate::{FeatureConfig, FeatureError, MelFilterbank, Stft, StftScratch, WindowNorm};
 
@@ -96,12 +98,14 @@ impl FramePipeline {
 }
 
 /// Build a [`Window`] from `window_frames` consecutive frames (`frames_db` frame-major,
-/// `window_frames x n_mels`) and their energies.
+/// `window_frames x n_mels`) and their energies. `peak_dbfs` is the running peak of the
+/// signal's window energies; it is raised to this window's energy.
 pub(crate) fn assemble_window(
     cfg: &FeatureConfig,
     start_frame: usize,
     frames_db: &[f32],
     energies: &[f32],
+    peak_dbfs: &mut f32,
 ) -> Window {
     let w = cfg.window_frames;
     let n_mels = cfg.n_mels;
@@ -120,7 +124,11 @@ pub(crate) fn assemble_window(
         energies.iter().map(|&e| e as f64).sum::<f64>() / energies.len().max(1) as f64;
     let energy_dbfs =
         (10.0 * (mean_square.max(ENERGY_FLOOR) / FULL_SCALE_SINE_MEAN_SQUARE).log10()) as f32;
-    let silent = cfg.silence_threshold_db.is_some_and(|t| energy_dbfs < t);
+    *peak_dbfs = peak_dbfs.max(energy_dbfs);
+    let silent = cfg.silence_threshold_db.is_some_and(|t| energy_dbfs < t)
+        || cfg
+            .silence_relative_db
+            .is_some_and(|r| energy_dbfs < *peak_dbfs - r);
     if silent {
         values.fill(0.0);
     } else {
@@ -216,6 +224,7 @@ impl WindowExtractor {
             self.energies[t] = e;
         }
         let w = self.cfg.window_frames;
+        let mut peak = f32::NEG_INFINITY;
         window_starts(n_frames, &self.cfg)
             .into_iter()
             .map(|s| {
@@ -224,6 +233,7 @@ impl WindowExtractor {
                     s,
                     &self.frames[s * n_mels..(s + w) * n_mels],
                     &self.energies[s..s + w],
+                    &mut peak,
                 )
             })
             .collect()

@@ -57,10 +57,14 @@ fn object<'a>(meta: &'a mut Value, key: &str) -> Result<&'a mut Map<String, Valu
         .ok_or_else(|| bad(key, "missing or not an object"))
 }
 
-/// Format 1 -> 2 metadata: thresholds were never tagged with their pooling (`tuned_for`
+/// Format 1 -> 2 metadata: there was no relative silence gate (off), thresholds were never tagged with their pooling (`tuned_for`
 /// unknown: null), nothing about held-out clips was recorded (empty record), silent clips
 /// were trained as windows of zeros (count unknown: 0).
 pub(crate) fn v1_meta(meta: &mut Value) -> Result<(), InferError> {
+    // Version 1 had only the absolute silence gate.
+    object(meta, "features")?
+        .entry("silence_relative_db")
+        .or_insert(Value::Null);
     object(meta, "decision")?
         .entry("tuned_for")
         .or_insert(Value::Null);

@@ -315,6 +315,10 @@ fn version_1_files_are_migrated_to_the_plan_names() {
         "1",
         |meta| {
             meta.as_object_mut().expect("object").remove("held_out");
+            meta["features"]
+                .as_object_mut()
+                .expect("features")
+                .remove("silence_relative_db");
             meta["decision"]
                 .as_object_mut()
                 .expect("decision")

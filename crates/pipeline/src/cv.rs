@@ -45,12 +45,30 @@ pub struct CvFold {
     pub test: Vec<usize>,
 }
 
-/// The folds of `ds` under `scheme`.
+/// The folds of `ds` under `scheme`. With `group_by` (a metadata column such as
+/// `speaker`), `k=N` keeps every group's clips in one fold ([`hark_train::grouped_kfold`]):
+/// the honest protocol when clips of one source must not sit on both sides.
 ///
 /// # Errors
-/// [`PipelineError::BadFolds`] when the dataset has fewer than two official folds, or fewer
-/// clips than k.
-pub fn cv_folds(ds: &Dataset, scheme: FoldScheme, seed: u64) -> Result<Vec<CvFold>, PipelineError> {
+/// [`PipelineError::BadFolds`] when the dataset has fewer than two official folds, fewer
+/// clips (or groups) than k, `group_by` with official folds, or a clip without the column.
+pub fn cv_folds(
+    ds: &Dataset,
+    scheme: FoldScheme,
+    group_by: Option<&str>,
+    seed: u64,
+) -> Result<Vec<CvFold>, PipelineError> {
+    if let Some(col) = group_by {
+        let FoldScheme::KFold(k) = scheme else {
+            return Err(PipelineError::BadFolds {
+                given: "official".into(),
+                reason: format!(
+                    "--group-by {col} needs --folds k=N (official folds are already fixed)"
+                ),
+            });
+        };
+        return grouped(ds, k, &col.to_ascii_lowercase());
+    }
     match scheme {
         FoldScheme::Official => {
             let folds = ds.folds();
@@ -88,6 +106,38 @@ pub fn cv_folds(ds: &Dataset, scheme: FoldScheme, seed: u64) -> Result<Vec<CvFol
                 .collect())
         }
     }
+}
+
+fn grouped(ds: &Dataset, k: usize, col: &str) -> Result<Vec<CvFold>, PipelineError> {
+    let mut groups = Vec::with_capacity(ds.clips.len());
+    for c in &ds.clips {
+        let Some(g) = c.columns.get(col) else {
+            let have: Vec<&String> = c.columns.keys().collect();
+            return Err(PipelineError::BadFolds {
+                given: format!("k={k} --group-by {col}"),
+                reason: format!(
+                    "{} has no `{col}` value; its columns are: {}",
+                    c.path.display(),
+                    crate::partition::list(have.iter())
+                ),
+            });
+        };
+        groups.push(g.as_str());
+    }
+    let distinct: std::collections::BTreeSet<&str> = groups.iter().copied().collect();
+    if distinct.len() < k {
+        return Err(PipelineError::BadFolds {
+            given: format!("k={k} --group-by {col}"),
+            reason: format!("only {} distinct `{col}` values", distinct.len()),
+        });
+    }
+    let of = hark_train::grouped_kfold(&groups, k);
+    Ok((0..k)
+        .map(|f| CvFold {
+            fold: f as u32 + 1,
+            test: (0..of.len()).filter(|&i| of[i] == f).collect(),
+        })
+        .collect())
 }
 
 /// The partition of one cross-validation round: test = the fold's clips; the other clips
@@ -133,7 +183,7 @@ mod tests {
                 if i % 3 == 0 { "a" } else { "b" },
             ));
         }
-        let folds = cv_folds(&ds, FoldScheme::KFold(3), 5).expect("folds");
+        let folds = cv_folds(&ds, FoldScheme::KFold(3), None, 5).expect("folds");
         let mut tested = vec![0; 30];
         for f in &folds {
             let p = cv_partition(&ds, f, 0.2, 5);
@@ -145,8 +195,29 @@ mod tests {
             assert!(!p.val.is_empty());
         }
         assert!(tested.iter().all(|&n| n == 1), "{tested:?}");
-        let official = cv_folds(&ds, FoldScheme::Official, 5).expect_err("no fold column");
+        let official = cv_folds(&ds, FoldScheme::Official, None, 5).expect_err("no fold column");
         assert!(official.to_string().contains("k=5"));
+        // Grouped: clip i belongs to speaker i % 4; no speaker is on both sides of a round.
+        for (i, c) in ds.clips.iter_mut().enumerate() {
+            c.columns.insert("speaker".into(), format!("s{}", i % 4));
+        }
+        let folds = cv_folds(&ds, FoldScheme::KFold(3), Some("Speaker"), 5).expect("grouped");
+        for f in &folds {
+            let p = cv_partition(&ds, f, 0.2, 5);
+            let speakers = |v: &[usize]| -> std::collections::BTreeSet<String> {
+                v.iter()
+                    .map(|&i| ds.clips[i].columns["speaker"].clone())
+                    .collect()
+            };
+            let tested = speakers(&p.test);
+            assert!(!tested.is_empty());
+            assert!(speakers(&p.train).is_disjoint(&tested));
+            assert!(speakers(&p.val).is_disjoint(&tested));
+        }
+        let e = cv_folds(&ds, FoldScheme::KFold(3), Some("accent"), 5).expect_err("no column");
+        assert!(e.to_string().contains("speaker"), "{e}");
+        let e = cv_folds(&ds, FoldScheme::Official, Some("speaker"), 5).expect_err("official");
+        assert!(e.to_string().contains("k=N"), "{e}");
     }
 
     #[test]

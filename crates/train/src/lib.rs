@@ -24,5 +24,5 @@ pub use config::{LrSchedule, OptimizerConfig, TrainConfig};
 pub use error::TrainError;
 pub use fit::{EpochStats, NoObserver, TrainObserver, TrainOutcome, train, train_device};
 pub use history::{HISTORY_CSV_HEADER, render_history_png, write_history_csv};
-pub use split::{stratified_kfold, stratified_split};
+pub use split::{grouped_kfold, stratified_kfold, stratified_split};
 pub use windows::WindowSet;

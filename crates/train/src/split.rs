@@ -120,8 +120,58 @@ pub fn stratified_kfold<L: Ord>(labels: &[L], k: usize, seed: u64) -> Vec<usize>
     fold_of
 }
 
+/// Assign items to `k` folds keeping every group whole (scikit-learn's `GroupKFold`):
+/// groups are taken from largest to smallest (ties by group order) and each goes to the fold
+/// with the fewest items so far (ties to the lowest fold). Deterministic: no seed. Returns
+/// the fold (`0..k`) of each item. With fewer groups than `k`, some folds stay empty.
+pub fn grouped_kfold<G: Ord>(groups: &[G], k: usize) -> Vec<usize> {
+    let k = k.max(1);
+    let mut by_group: std::collections::BTreeMap<&G, Vec<usize>> = Default::default();
+    for (i, g) in groups.iter().enumerate() {
+        by_group.entry(g).or_default().push(i);
+    }
+    let mut order: Vec<Vec<usize>> = by_group.into_values().collect();
+    // Stable: equal sizes keep the groups' sorted order.
+    order.sort_by_key(|items| std::cmp::Reverse(items.len()));
+    let mut sizes = vec![0usize; k];
+    let mut fold_of = vec![0; groups.len()];
+    for items in order {
+        let f = (0..k).min_by_key(|&f| (sizes[f], f)).unwrap_or(0);
+        sizes[f] += items.len();
+        for i in items {
+            fold_of[i] = f;
+        }
+    }
+    fold_of
+}
+
 #[cfg(test)]
 mod kfold_tests {
+    #[test]
+    fn groups_stay_whole_and_folds_balance() {
+        // Speakers with 5, 4, 3, 3, 1 clips into 3 folds: 5 -> f0, 4 -> f1, 3 -> f2 gives
+        // sizes [5, 4, 3]; the next 3 goes to the smallest, f2 -> [5, 4, 6]; the last 1 to
+        // f1 -> [5, 5, 6].
+        let groups: Vec<&str> = std::iter::repeat_n("ann", 5)
+            .chain(std::iter::repeat_n("bob", 4))
+            .chain(std::iter::repeat_n("cy", 3))
+            .chain(std::iter::repeat_n("dee", 3))
+            .chain(["eve"])
+            .collect();
+        let f = super::grouped_kfold(&groups, 3);
+        for g in ["ann", "bob", "cy", "dee", "eve"] {
+            let folds: std::collections::BTreeSet<usize> = (0..groups.len())
+                .filter(|&i| groups[i] == g)
+                .map(|i| f[i])
+                .collect();
+            assert_eq!(folds.len(), 1, "{g} split across folds");
+        }
+        let sizes: Vec<usize> = (0..3)
+            .map(|k| f.iter().filter(|&&x| x == k).count())
+            .collect();
+        assert_eq!(sizes, [5, 5, 6]);
+    }
+
     use super::*;
 
     #[test]

@@ -21,7 +21,7 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
     let cfg = args.opts.features.to_config()?;
     let opened = open_dataset(&args.dataset)?;
     let ds = &opened.ds;
-    let folds = hark_pipeline::cv_folds(ds, args.folds, args.opts.seed)?;
+    let folds = hark_pipeline::cv_folds(ds, args.folds, args.group_by.as_deref(), args.opts.seed)?;
     let unknown: Vec<u32> = args
         .only
         .iter()
@@ -85,7 +85,10 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
     let summary = CvSummary::from_folds(per_fold)?;
     let scheme = match args.folds {
         FoldScheme::Official => "official folds".to_string(),
-        FoldScheme::KFold(k) => format!("stratified {k}-fold, seed {}", args.opts.seed),
+        FoldScheme::KFold(k) => match &args.group_by {
+            Some(col) => format!("{k}-fold grouped by {col}"),
+            None => format!("stratified {k}-fold, seed {}", args.opts.seed),
+        },
     };
     let mut report = Report::cross_validation(
         format!("hark cv ({scheme})"),

@@ -12,6 +12,9 @@ use crate::args::{FeaturesArgs, MatrixArg};
 pub(super) fn load_for(path: &std::path::Path, sr: u32) -> Result<Vec<f32>> {
     let audio = hark_audio::load_mono(path, Some(sr))
         .with_context(|| format!("cannot read {}", path.display()))?;
+    for w in &audio.warnings {
+        eprintln!("warning: {}: {w}", path.display());
+    }
     Ok(audio.samples)
 }
 

@@ -41,6 +41,9 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
     for path in &args.files {
         let result = (|| -> Result<(Decision, Vec<f32>, usize)> {
             let audio = hark_audio::load_mono(path, Some(cfg.sr))?;
+            for w in &audio.warnings {
+                eprintln!("warning: {}: {w}", path.display());
+            }
             let windows = extractor.windows(&audio.samples);
             if windows.is_empty() {
                 anyhow::bail!(

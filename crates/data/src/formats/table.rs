@@ -161,6 +161,13 @@ fn collect(
         match row(rec) {
             Ok(mut clip) => {
                 clip.source_line = Some(*line);
+                clip.columns = table
+                    .header
+                    .iter()
+                    .zip(rec.iter())
+                    .filter(|(_, v)| !v.trim().is_empty())
+                    .map(|(h, v)| (h.clone(), v.trim().to_string()))
+                    .collect();
                 declared.insert(clip.label.clone());
                 if let Some(bad) = bad_segment(&clip) {
                     problems.push(Problem {

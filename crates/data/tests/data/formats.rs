@@ -93,6 +93,19 @@ fn manifest_with_fold_split_and_segments() {
     assert_eq!(b.source_line, Some(3));
     assert_eq!(ds.clips[2].split, Some(Split::Test));
     assert_eq!(ds.clips[0].start, None);
+    // Every non-empty cell is kept by column name, for grouping.
+    assert_eq!(
+        b.columns.get("comment").map(String::as_str),
+        Some("quoted, comma")
+    );
+    assert_eq!(
+        ds.clips[0].columns.get("comment").map(String::as_str),
+        Some("x")
+    );
+    assert!(
+        !ds.clips[0].columns.contains_key("start"),
+        "empty cells are left out"
+    );
     let sub = ds.subset(&[2, 0, 99]);
     assert_eq!(sub.clips.len(), 2);
     assert_eq!(sub.classes, ds.classes);

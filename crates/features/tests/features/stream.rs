@@ -107,3 +107,57 @@ fn streaming_default_config_and_reset() {
     st.finish(&mut none);
     assert!(none.is_empty(), "finish without audio emits nothing");
 }
+
+/// A loud tone burst, then steady hiss far above digital silence.
+fn burst_then_hiss(sr: usize, rng: &mut fastrand::Rng) -> Vec<f32> {
+    let mut y: Vec<f32> = (0..sr)
+        .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / sr as f32).sin())
+        .collect();
+    // Hiss at about -43 dBFS: above the absolute gate (-60), 40 dB below the burst.
+    y.extend((0..3 * sr).map(|_| 0.01 * (rng.f32() * 2.0 - 1.0)));
+    y
+}
+
+#[test]
+fn the_relative_gate_silences_hiss_far_below_the_running_peak_in_batch_and_stream() {
+    let mut rng = fastrand::Rng::with_seed(77);
+    let sr = 8000;
+    let y = burst_then_hiss(sr, &mut rng);
+    let absolute = FeatureConfig::speech();
+    let relative = FeatureConfig {
+        silence_relative_db: Some(30.0),
+        ..FeatureConfig::speech()
+    };
+    let plain = WindowExtractor::new(&absolute).expect("cfg").windows(&y);
+    assert!(
+        plain.iter().all(|w| !w.silent),
+        "hiss passes the absolute gate"
+    );
+    let gated = WindowExtractor::new(&relative).expect("cfg").windows(&y);
+    let hiss_start = (sr / relative.hop_length) as f32;
+    let (burst, hiss): (Vec<&Window>, Vec<&Window>) = gated
+        .iter()
+        .partition(|w| (w.start_frame + relative.window_frames) as f32 <= hiss_start);
+    assert!(!burst.is_empty() && !hiss.is_empty());
+    assert!(burst.iter().all(|w| !w.silent), "the burst is the peak");
+    let late_hiss: Vec<&&Window> = hiss
+        .iter()
+        .filter(|w| w.start_frame as f32 > hiss_start)
+        .collect();
+    assert!(!late_hiss.is_empty());
+    assert!(
+        late_hiss
+            .iter()
+            .all(|w| w.silent && w.values.iter().all(|&v| v == 0.0)),
+        "hiss 40 dB below the burst is gated"
+    );
+    // Hiss alone: nothing louder has been heard, so the running peak is the hiss itself.
+    let alone = WindowExtractor::new(&relative)
+        .expect("cfg")
+        .windows(&y[sr..]);
+    assert!(alone.iter().all(|w| !w.silent));
+    // Streaming gates exactly as batch.
+    let mut ex = StreamingExtractor::new(&relative).expect("cfg");
+    let streamed = stream(&mut ex, &y, &mut rng, 3000);
+    assert_same(&gated, &streamed, "relative gate");
+}
