@@ -8,7 +8,8 @@ mod train;
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use hark_features::{MatrixKind, SpectrogramOptions};
+use hark_features::MatrixKind;
+use hark_plot::SpectrogramOptions;
 
 use crate::args::{FeaturesArgs, InfoArgs, MatrixArg, SpectrogramArgs};
 
@@ -129,7 +130,7 @@ pub fn spectrogram(args: &SpectrogramArgs) -> Result<Outcome> {
         width: args.width,
         height: args.height,
     };
-    hark_features::render_spectrogram_png(&args.output, &m, &cfg, &opts)?;
+    hark_plot::render_spectrogram_png(&args.output, &m, &cfg, &opts)?;
     eprintln!("wrote {}", args.output.display());
     Ok(Outcome::Ok)
 }
