@@ -48,10 +48,11 @@ pub fn extract(
     cache: PathBuf,
     quiet: bool,
 ) -> Result<FeatureSet> {
+    let bar = crate::progress::ExtractBar::new(quiet);
     let opts = ExtractOptions {
-        cache_dir: Some(cache),
-        progress: !quiet,
+        cache_dir: Some(&cache),
         threads: None,
+        observer: Some(&bar),
     };
     let fs = hark_data::extract(ds, cfg, &opts).context("feature extraction failed")?;
     for f in &fs.failed {
