@@ -54,6 +54,20 @@ mod warning;
 mod wav_sizes;
 
 pub use decode::{AudioInfo, load, load_mono, probe};
+
+/// Version of hark-audio's numeric behaviour that its public constants do not show. Bump it
+/// in the same commit as any change to:
+/// - the decoder pre-roll after a seek (`LOSSY_PREROLL_FRAMES` in `decode.rs`), which changes
+///   the samples of clips with a start time;
+/// - the resampler's sinc window (Blackman-Harris 2), cubic table interpolation and automatic
+///   cutoff (`resample.rs`);
+/// - integer PCM scaling (`x / 2^(bits-1)`) and the mono downmix;
+/// - how damage is decoded (2: rejected lossy packets become silence of their length;
+///   placeholder WAV sizes read to the end of the file).
+///
+/// Feature caches key on it (with [`SINC_LEN`], [`OVERSAMPLING`] and [`CHUNK_FRAMES`]), so
+/// features decoded by other code are never reused.
+pub const NUMERICS_VERSION: u32 = 2;
 pub use error::AudioError;
 pub use resample::{CHUNK_FRAMES, OVERSAMPLING, Resampler, SINC_LEN, resample};
 pub use types::{Audio, LoadOptions, downmix, downmix_into};

@@ -1,12 +1,15 @@
-//! Progress display for training (indicatif) and the Ctrl-C stop flag.
+//! Progress display for feature extraction and training (indicatif) and the Ctrl-C stop flag.
 //!
-//! Flow: outermost layer; observes hark-train's loop without changing it.
+//! Flow: outermost layer; observes hark-data's extraction and hark-train's loop without
+//! changing them (the library crates draw nothing).
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use hark_data::{ExtractObserver, ExtractStats};
 use hark_train::{EpochStats, TrainObserver};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// True once Ctrl-C was pressed (the command's exit code is then 130).
 pub fn was_interrupted() -> bool {
@@ -30,6 +33,49 @@ pub fn stop_flag() -> Arc<AtomicBool> {
         flag
     })
     .clone()
+}
+
+/// Draws the feature-extraction bar on stderr: only on a terminal, never with `--quiet`.
+pub struct ExtractBar {
+    bar: ProgressBar,
+}
+
+impl ExtractBar {
+    pub fn new(quiet: bool) -> Self {
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "extracting features {bar:40} {pos}/{len} clips, eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        ExtractBar { bar }
+    }
+}
+
+impl ExtractObserver for ExtractBar {
+    fn on_start(&self, total: usize) {
+        self.bar.set_length(total as u64);
+    }
+
+    // Calls come from rayon threads, possibly out of order: count them rather than trust `done`.
+    fn on_clip(&self, _done: usize, _total: usize, _cached: bool) {
+        self.bar.inc(1);
+    }
+
+    fn on_finish(&self, _stats: &ExtractStats) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Drop for ExtractBar {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 /// Draws one bar per epoch with loss and accuracy; prints a line per finished epoch.

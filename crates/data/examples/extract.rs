@@ -10,10 +10,24 @@
 //! wall-clock, single runs; the feature configuration is the default one.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use hark_data::{ExtractOptions, extract, open};
+use hark_data::{ExtractObserver, ExtractOptions, extract, open};
 use hark_features::FeatureConfig;
+
+/// Prints a line at every tenth of the clips (the library itself draws nothing).
+#[derive(Default)]
+struct Tenths(AtomicUsize);
+
+impl ExtractObserver for Tenths {
+    fn on_clip(&self, done: usize, total: usize, _cached: bool) {
+        let tenth = done * 10 / total.max(1);
+        if self.0.fetch_max(tenth, Ordering::Relaxed) < tenth {
+            eprintln!("  {}% of {total} clips", tenth * 10);
+        }
+    }
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -46,12 +60,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t.elapsed().as_secs_f64()
     );
     let cfg = FeatureConfig::default();
-    let opts = ExtractOptions {
-        cache_dir: Some(cache_dir),
-        progress: true,
-        threads,
-    };
     for run in ["first", "cached"] {
+        let progress = Tenths::default();
+        let opts = ExtractOptions {
+            cache_dir: Some(&cache_dir),
+            threads,
+            observer: Some(&progress),
+        };
         let t = Instant::now();
         let fs = extract(&ds, &cfg, &opts)?;
         println!(

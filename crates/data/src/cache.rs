@@ -3,8 +3,11 @@
 //! Flow: datasets -> audio -> **features (cached here)** -> model -> train/eval.
 //!
 //! Layout: `<cache_dir>/<config key>/<clip key>.win`, where
-//! - `config key` = xxh3-128 of the [`FeatureConfig`] as JSON plus [`CACHE_VERSION`]; the folder
-//!   also holds `config.json` for humans;
+//! - `config key` = xxh3-128 of the [`FeatureConfig`] as JSON plus [`KeyInputs::CURRENT`]:
+//!   every constant outside the config that changes the cached numbers ([`CACHE_VERSION`], hark's
+//!   version, [`hark_features::NUMERICS_VERSION`], [`AUDIO_NUMERICS_VERSION`] and hark-audio's
+//!   resampler constants). The folder also holds `config.json` and `key.txt` (the hashed text)
+//!   for humans;
 //! - `clip key` = xxh3-128 of the clip's canonical absolute path, file size, modification time
 //!   (ns) and segment `start`/`end`. The absolute path keeps two datasets sharing one cache folder
 //!   apart even when their files have equal relative names, sizes and mtimes (e.g. unpacked from
@@ -27,17 +30,76 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
 use crate::dataset::Clip;
 
-/// Bumped whenever the entry format or the meaning of cached windows changes.
-pub const CACHE_VERSION: u32 = 1;
+/// Bumped whenever the entry format or the meaning of cached windows changes (2: key includes
+/// [`KeyInputs`]).
+pub const CACHE_VERSION: u32 = 2;
+
+/// [`hark_audio::NUMERICS_VERSION`]: hark-audio's numeric behaviour that its public constants
+/// do not show (decoder pre-roll, resampler window, PCM scaling, damage handling).
+pub const AUDIO_NUMERICS_VERSION: u32 = hark_audio::NUMERICS_VERSION;
+
+/// Everything besides the [`FeatureConfig`] that decides the numbers in a cache entry; all of it
+/// goes into the config key, so features computed by other code are never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyInputs {
+    /// [`CACHE_VERSION`]: entry format.
+    pub cache_version: u32,
+    /// hark's version (`CARGO_PKG_VERSION`; the workspace shares one version).
+    pub hark_version: &'static str,
+    /// [`hark_features::NUMERICS_VERSION`]: STFT, mel, dB, windows, gating.
+    pub features_numerics: u32,
+    /// [`AUDIO_NUMERICS_VERSION`]: decoder pre-roll, resampler window, PCM scaling.
+    pub audio_numerics: u32,
+    /// [`hark_audio::SINC_LEN`].
+    pub sinc_len: usize,
+    /// [`hark_audio::OVERSAMPLING`].
+    pub oversampling: usize,
+    /// [`hark_audio::CHUNK_FRAMES`].
+    pub chunk_frames: usize,
+}
+
+impl KeyInputs {
+    /// The values of this build.
+    pub const CURRENT: KeyInputs = KeyInputs {
+        cache_version: CACHE_VERSION,
+        hark_version: env!("CARGO_PKG_VERSION"),
+        features_numerics: hark_features::NUMERICS_VERSION,
+        audio_numerics: AUDIO_NUMERICS_VERSION,
+        sinc_len: hark_audio::SINC_LEN,
+        oversampling: hark_audio::OVERSAMPLING,
+        chunk_frames: hark_audio::CHUNK_FRAMES,
+    };
+
+    /// The text hashed into the config key: these inputs, then the config as JSON.
+    pub fn key_text(&self, cfg: &FeatureConfig) -> String {
+        let json = serde_json::to_string(cfg).unwrap_or_default();
+        format!(
+            "hark-cache v{}\nhark {}\nfeatures numerics {}\naudio numerics {}\n\
+             resampler sinc_len {} oversampling {} chunk_frames {}\n{json}",
+            self.cache_version,
+            self.hark_version,
+            self.features_numerics,
+            self.audio_numerics,
+            self.sinc_len,
+            self.oversampling,
+            self.chunk_frames,
+        )
+    }
+
+    /// The config key: xxh3-128 of [`KeyInputs::key_text`].
+    pub fn config_key(&self, cfg: &FeatureConfig) -> u128 {
+        xxh3_128(self.key_text(cfg).as_bytes())
+    }
+}
 
 const MAGIC: &[u8; 8] = b"HARKWIN1";
 const HEADER_LEN: usize = 8 + 4 * 3;
 const CHECKSUM_LEN: usize = 8;
 
-/// The cache folder for one feature configuration inside `cache_dir`.
+/// The cache folder for one feature configuration inside `cache_dir`, named by its config key
+/// (see [`KeyInputs`]).
 pub fn config_dir(cache_dir: &Path, cfg: &FeatureConfig) -> PathBuf {
-    let json = serde_json::to_string(cfg).unwrap_or_default();
-    let key = xxh3_128(format!("hark-cache v{CACHE_VERSION}\n{json}").as_bytes());
+    let key = KeyInputs::CURRENT.config_key(cfg);
     cache_dir.join(format!("{key:032x}"))
 }
 
@@ -55,7 +117,7 @@ pub fn default_cache_dir() -> Option<PathBuf> {
         .or_else(|| env("HOME").map(|d| d.join(".cache").join("hark")))
 }
 
-/// Creates the config folder and its `config.json` (best effort for the JSON).
+/// Creates the config folder with its `config.json` and `key.txt` (best effort for those two).
 pub(crate) fn prepare_config_dir(dir: &Path, cfg: &FeatureConfig) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json_path = dir.join("config.json");
@@ -63,6 +125,10 @@ pub(crate) fn prepare_config_dir(dir: &Path, cfg: &FeatureConfig) -> std::io::Re
         && let Ok(json) = serde_json::to_vec_pretty(cfg)
     {
         let _ = write_atomic(&json_path, &json);
+    }
+    let key_path = dir.join("key.txt");
+    if !key_path.exists() {
+        let _ = write_atomic(&key_path, KeyInputs::CURRENT.key_text(cfg).as_bytes());
     }
     Ok(())
 }
@@ -220,5 +286,66 @@ mod tests {
         let root = Path::new("/c");
         assert_eq!(config_dir(root, &a), config_dir(root, &a.clone()));
         assert_ne!(config_dir(root, &a), config_dir(root, &b));
+    }
+
+    #[test]
+    fn every_key_input_changes_the_key() {
+        let cfg = FeatureConfig::default();
+        let base = KeyInputs::CURRENT;
+        let changed = [
+            KeyInputs {
+                cache_version: base.cache_version + 1,
+                ..base
+            },
+            KeyInputs {
+                hark_version: "999.0.0",
+                ..base
+            },
+            KeyInputs {
+                features_numerics: base.features_numerics + 1,
+                ..base
+            },
+            KeyInputs {
+                audio_numerics: base.audio_numerics + 1,
+                ..base
+            },
+            KeyInputs {
+                sinc_len: base.sinc_len * 2,
+                ..base
+            },
+            KeyInputs {
+                oversampling: base.oversampling * 2,
+                ..base
+            },
+            KeyInputs {
+                chunk_frames: base.chunk_frames * 2,
+                ..base
+            },
+        ];
+        let key = base.config_key(&cfg);
+        assert_eq!(key, KeyInputs::CURRENT.config_key(&cfg.clone()), "stable");
+        let mut keys = vec![key];
+        for (i, inputs) in changed.iter().enumerate() {
+            let k = inputs.config_key(&cfg);
+            assert!(
+                !keys.contains(&k),
+                "input {i} ({inputs:?}) did not change the key"
+            );
+            keys.push(k);
+        }
+        // The folder name is this build's key.
+        let root = Path::new("/c");
+        assert_eq!(config_dir(root, &cfg), root.join(format!("{key:032x}")));
+        // Each input appears in the hashed text, under its own name.
+        let text = base.key_text(&cfg);
+        for needle in [
+            format!("hark-cache v{CACHE_VERSION}\n"),
+            format!("hark {}\n", env!("CARGO_PKG_VERSION")),
+            format!("features numerics {}\n", hark_features::NUMERICS_VERSION),
+            format!("audio numerics {AUDIO_NUMERICS_VERSION}\n"),
+            format!("sinc_len {} ", hark_audio::SINC_LEN),
+        ] {
+            assert!(text.contains(&needle), "{needle:?} missing from {text:?}");
+        }
     }
 }

@@ -3,31 +3,55 @@
 //! Flow: datasets -> audio -> **features** -> model -> train/eval. Each clip is decoded with
 //! `hark_audio::load` (mono, resampled to `cfg.sr`, its `start..end` segment) and cut into analysis
 //! windows by a per-thread `hark_features::WindowExtractor`; results are cached (see
-//! [`crate::cache`]).
+//! [`crate::cache`]). Progress goes to an [`ExtractObserver`]; this crate draws nothing itself.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hark_audio::LoadOptions;
 use hark_features::{FeatureConfig, Window, WindowExtractor};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::cache;
 use crate::dataset::{Clip, Dataset};
 use crate::error::DataError;
 
+/// Receives progress from [`extract`]; the CLI draws a progress bar with it.
+///
+/// [`ExtractObserver::on_clip`] is called from rayon worker threads, hence `Sync`; keep it cheap
+/// (it runs between clips). Every method has an empty default.
+pub trait ExtractObserver: Sync {
+    /// Called once before any clip is processed, with the number of clips.
+    fn on_start(&self, _total: usize) {}
+    /// Called after each clip, from the thread that processed it: `done` clips of `total` are
+    /// finished, this one included. `cached` is true when its windows came from the cache. Clips
+    /// finish in any order and concurrent calls may arrive with `done` slightly out of order, so
+    /// a display should count calls or keep the largest `done` seen.
+    fn on_clip(&self, _done: usize, _total: usize, _cached: bool) {}
+    /// Called once after the last clip, with the cache statistics of the run.
+    fn on_finish(&self, _stats: &ExtractStats) {}
+}
+
 /// How [`extract`] runs.
-#[derive(Debug, Clone, Default)]
-pub struct ExtractOptions {
+#[derive(Clone, Copy, Default)]
+pub struct ExtractOptions<'a> {
     /// Cache folder (e.g. `<dataset root>/.hark-cache` or [`crate::cache::default_cache_dir`]);
     /// `None` disables caching. Each feature configuration gets its own subfolder.
-    pub cache_dir: Option<PathBuf>,
-    /// Show a progress bar on stderr (only drawn when stderr is a terminal).
-    pub progress: bool,
+    pub cache_dir: Option<&'a Path>,
     /// Worker threads; `None` = rayon's global pool (one per core).
     pub threads: Option<usize>,
+    /// Told about every finished clip (e.g. to draw a progress bar); `None` = nobody.
+    pub observer: Option<&'a dyn ExtractObserver>,
+}
+
+impl std::fmt::Debug for ExtractOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExtractOptions")
+            .field("cache_dir", &self.cache_dir)
+            .field("threads", &self.threads)
+            .field("observer", &self.observer.map(|_| "..."))
+            .finish()
+    }
 }
 
 /// The windows of one clip.
@@ -93,6 +117,8 @@ enum Outcome {
 #[derive(Default)]
 struct Counters {
     hits: AtomicUsize,
+    /// Clips finished (any outcome), for the observer.
+    done: AtomicUsize,
     computed: AtomicUsize,
     corrupt: AtomicUsize,
     write_errors: AtomicUsize,
@@ -105,11 +131,11 @@ struct Counters {
 pub fn extract(
     ds: &Dataset,
     cfg: &FeatureConfig,
-    opts: &ExtractOptions,
+    opts: &ExtractOptions<'_>,
 ) -> Result<FeatureSet, DataError> {
     // Validate the config once, up front, so per-thread construction cannot fail differently.
     WindowExtractor::new(cfg)?;
-    let cache_dir = match &opts.cache_dir {
+    let cache_dir = match opts.cache_dir {
         Some(dir) => {
             let d = cache::config_dir(dir, cfg);
             cache::prepare_config_dir(&d, cfg).map_err(|source| DataError::CacheDir {
@@ -120,15 +146,17 @@ pub fn extract(
         }
         None => None,
     };
-    let bar = progress_bar(ds.clips.len() as u64, opts.progress);
     let counters = Counters::default();
     let job = Job {
         ds,
         cfg,
         cache_dir: cache_dir.as_deref(),
         counters: &counters,
-        bar: &bar,
+        observer: opts.observer,
     };
+    if let Some(o) = opts.observer {
+        o.on_start(ds.clips.len());
+    }
     let outcomes: Vec<Outcome> = match opts.threads {
         Some(threads) => rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
@@ -140,7 +168,6 @@ pub fn extract(
             .install(|| job.run()),
         None => job.run(),
     };
-    bar.finish_and_clear();
     let mut clips = Vec::with_capacity(outcomes.len());
     let mut failed = Vec::new();
     for o in outcomes {
@@ -149,30 +176,21 @@ pub fn extract(
             Outcome::Failed(f) => failed.push(f),
         }
     }
+    let stats = ExtractStats {
+        cache_hits: counters.hits.into_inner(),
+        computed: counters.computed.into_inner(),
+        cache_corrupt: counters.corrupt.into_inner(),
+        cache_write_errors: counters.write_errors.into_inner(),
+    };
+    if let Some(o) = opts.observer {
+        o.on_finish(&stats);
+    }
     Ok(FeatureSet {
         config: cfg.clone(),
         clips,
         failed,
-        stats: ExtractStats {
-            cache_hits: counters.hits.into_inner(),
-            computed: counters.computed.into_inner(),
-            cache_corrupt: counters.corrupt.into_inner(),
-            cache_write_errors: counters.write_errors.into_inner(),
-        },
+        stats,
     })
-}
-
-fn progress_bar(len: u64, enabled: bool) -> ProgressBar {
-    if !enabled || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("extracting features {bar:40} {pos}/{len} clips, eta {eta}")
-    {
-        bar.set_style(style);
-    }
-    bar
 }
 
 struct Job<'a> {
@@ -180,7 +198,7 @@ struct Job<'a> {
     cfg: &'a FeatureConfig,
     cache_dir: Option<&'a Path>,
     counters: &'a Counters,
-    bar: &'a ProgressBar,
+    observer: Option<&'a dyn ExtractObserver>,
 }
 
 impl Job<'_> {
@@ -193,15 +211,24 @@ impl Job<'_> {
                 // Checked in `extract`; `None` here would mean the config changed underfoot.
                 || WindowExtractor::new(self.cfg).ok(),
                 |extractor, (i, clip)| {
-                    let out = self.one(extractor, i, clip);
-                    self.bar.inc(1);
+                    let (out, cached) = self.one(extractor, i, clip);
+                    if let Some(o) = self.observer {
+                        let done = self.counters.done.fetch_add(1, Ordering::Relaxed) + 1;
+                        o.on_clip(done, self.ds.clips.len(), cached);
+                    }
                     out
                 },
             )
             .collect()
     }
 
-    fn one(&self, extractor: &mut Option<WindowExtractor>, i: usize, clip: &Clip) -> Outcome {
+    /// One clip's windows, and whether they came from the cache.
+    fn one(
+        &self,
+        extractor: &mut Option<WindowExtractor>,
+        i: usize,
+        clip: &Clip,
+    ) -> (Outcome, bool) {
         let (n_mels, frames) = (self.cfg.n_mels, self.cfg.window_frames);
         let entry = self.cache_dir.and_then(|d| cache::entry_path(d, clip));
         if let Some(entry) = &entry
@@ -210,13 +237,25 @@ impl Job<'_> {
             match cache::decode(&bytes, n_mels, frames) {
                 Some(windows) => {
                     self.counters.hits.fetch_add(1, Ordering::Relaxed);
-                    return Outcome::Ok(ClipWindows { clip: i, windows });
+                    return (Outcome::Ok(ClipWindows { clip: i, windows }), true);
                 }
                 None => {
                     self.counters.corrupt.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }
+        (self.compute(extractor, i, clip, entry.as_deref()), false)
+    }
+
+    /// Decodes and computes one clip's windows, writing them to the cache `entry` when given.
+    fn compute(
+        &self,
+        extractor: &mut Option<WindowExtractor>,
+        i: usize,
+        clip: &Clip,
+        entry: Option<&Path>,
+    ) -> Outcome {
+        let (n_mels, frames) = (self.cfg.n_mels, self.cfg.window_frames);
         let fail = |error: String| {
             Outcome::Failed(FailedClip {
                 clip: i,
@@ -247,7 +286,7 @@ impl Job<'_> {
                 self.cfg.sr
             ));
         }
-        if let Some(entry) = &entry {
+        if let Some(entry) = entry {
             let bytes = cache::encode(&windows, n_mels, frames);
             if cache::write_atomic(entry, &bytes).is_err() {
                 self.counters.write_errors.fetch_add(1, Ordering::Relaxed);

@@ -14,6 +14,8 @@
 //! skipped. Opening fails only when no clip, or fewer than two classes, are left. In extraction, a
 //! file that fails to decode goes to [`FeatureSet::failed`] and the rest is extracted.
 //!
+//! No user interface: progress is reported to an [`ExtractObserver`] (the CLI draws its bar).
+//!
 //! Caveat: [`Clip::start`]/[`Clip::end`] are seconds of the **source file**. UrbanSound8K's
 //! `start`/`end` columns refer to the original Freesound recording, so US8K clips are whole slice
 //! files.
@@ -24,10 +26,10 @@
 //! for p in &ds.problems {
 //!     eprintln!("warning: {p}");
 //! }
+//! let cache = ds.root.join(".hark-cache");
 //! let opts = hark_data::ExtractOptions {
-//!     cache_dir: Some(ds.root.join(".hark-cache")),
-//!     progress: true,
-//!     threads: None,
+//!     cache_dir: Some(&cache),
+//!     ..Default::default()
 //! };
 //! let features = hark_data::extract(&ds, &Default::default(), &opts)?;
 //! println!("{} clips, {} windows", features.clips.len(), features.window_count());
@@ -43,6 +45,7 @@ pub mod formats;
 pub use dataset::{Clip, Dataset, DatasetFormat, Parsed, Split};
 pub use error::{DataError, Problem, ProblemKind, summarize};
 pub use extract::{
-    ClipWindows, ExtractOptions, ExtractStats, FailedClip, FeatureSet, extract, select_windows,
+    ClipWindows, ExtractObserver, ExtractOptions, ExtractStats, FailedClip, FeatureSet, extract,
+    select_windows,
 };
 pub use formats::{detect, open, parse};

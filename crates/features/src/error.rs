@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong while computing, writing or drawing features.
+/// Everything that can go wrong while computing or writing features.
 #[non_exhaustive]
 #[derive(thiserror::Error, Debug)]
 pub enum FeatureError {
@@ -36,14 +36,6 @@ pub enum FeatureError {
         /// Underlying I/O error.
         #[source]
         source: std::io::Error,
-    },
-    /// Drawing a picture failed (plotters backend error); the message says why.
-    #[error("could not draw {path}: {reason}")]
-    Draw {
-        /// Destination picture.
-        path: PathBuf,
-        /// The plotting backend's message.
-        reason: String,
     },
 }
 

@@ -2,8 +2,8 @@
 //!
 //! librosa-exact building blocks ([`Stft`], [`MelFilterbank`], [`power_to_db`], [`mfcc`]),
 //! whole-clip matrices ([`feature_matrix`], [`write_csv`], [`write_npy`]), model-input
-//! analysis windows ([`WindowExtractor`], [`StreamingExtractor`]) and spectrogram pictures
-//! ([`render_spectrogram_png`]). Everything is driven by one serde [`FeatureConfig`].
+//! analysis windows ([`WindowExtractor`], [`StreamingExtractor`]). Everything is driven by one
+//! serde [`FeatureConfig`]. Pictures of these matrices are drawn by `hark-plot`, not here.
 //!
 //! ```
 //! use hark_features::{FeatureConfig, MatrixKind, feature_matrix};
@@ -19,7 +19,6 @@ mod db;
 mod error;
 mod matrix;
 mod mel;
-mod spectrogram;
 mod stft;
 mod stream;
 pub mod window;
@@ -29,7 +28,13 @@ pub use db::{DbRef, dct_ii_ortho, mfcc, power_to_db, power_to_db_inplace};
 pub use error::FeatureError;
 pub use matrix::{MatrixExtractor, MatrixKind, feature_matrix, write_csv, write_npy};
 pub use mel::{MelFilterbank, fft_frequencies, hz_to_mel, mel_frequencies, mel_to_hz};
-pub use spectrogram::{SpectrogramOptions, render_spectrogram_png};
 pub use stft::{Stft, StftScratch, hann_window};
 pub use stream::StreamingExtractor;
 pub use window::{Window, WindowExtractor, window_starts};
+
+/// Version of the numbers this crate computes for a given [`FeatureConfig`]. Bump it in the same
+/// commit as any change that alters output values beyond float noise: STFT padding and window,
+/// the mel filterbank, the dB code ([`power_to_db`] and its fast `log10`), MFCC, window energy,
+/// silence gating or normalisation. Caches of computed features (hark-data's feature cache) put
+/// it in their key, so features computed by older code are never reused.
+pub const NUMERICS_VERSION: u32 = 1;

@@ -57,10 +57,12 @@ pub fn extract(
     cache: Option<&Path>,
     quiet: bool,
 ) -> Result<FeatureSet> {
+    let cache = cache_dir(cache);
+    let bar = crate::progress::ExtractBar::new(quiet);
     let opts = ExtractOptions {
-        cache_dir: Some(cache_dir(cache)),
-        progress: !quiet,
+        cache_dir: Some(&cache),
         threads: None,
+        observer: Some(&bar),
     };
     let fs = hark_data::extract(ds, cfg, &opts).context("feature extraction failed")?;
     for f in &fs.failed {

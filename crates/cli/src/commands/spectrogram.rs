@@ -3,7 +3,8 @@
 //! Flow: outermost layer over hark-audio, hark-features and the picture code.
 
 use anyhow::Result;
-use hark_features::{MatrixKind, SpectrogramOptions};
+use hark_features::MatrixKind;
+use hark_plot::SpectrogramOptions;
 
 use super::Outcome;
 use super::features::load_for;
@@ -25,7 +26,7 @@ pub fn spectrogram(args: &SpectrogramArgs) -> Result<Outcome> {
         width: args.width,
         height: args.height,
     };
-    hark_features::render_spectrogram_png(&args.output, &m, &cfg, &opts)?;
+    hark_plot::render_spectrogram_png(&args.output, &m, &cfg, &opts)?;
     eprintln!("wrote {}", args.output.display());
     Ok(Outcome::Ok)
 }

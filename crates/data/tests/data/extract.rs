@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use hark_data::{ExtractOptions, ProblemKind, extract, open};
+use std::sync::Mutex;
+
+use hark_data::{ExtractObserver, ExtractOptions, ExtractStats, ProblemKind, extract, open};
 
 use crate::common::{SR, small_config, tempdir, tone, write_text, write_wav};
 
@@ -30,11 +32,11 @@ fn dataset(r: &Path) -> hark_data::Dataset {
     open(&r.join("m.csv")).expect("open dataset")
 }
 
-fn options(cache: Option<&Path>) -> ExtractOptions {
+fn options(cache: Option<&Path>) -> ExtractOptions<'_> {
     ExtractOptions {
-        cache_dir: cache.map(Path::to_path_buf),
-        progress: false,
+        cache_dir: cache,
         threads: Some(2),
+        observer: None,
     }
 }
 
@@ -148,6 +150,59 @@ fn cache_hits_invalidation_and_corruption() {
             .iter()
             .all(|c| c.windows[0].values.len() == 12 * cfg.window_frames)
     );
+}
+
+/// Records every call, from whichever thread makes it.
+#[derive(Default)]
+struct Recorder {
+    start: Mutex<Vec<usize>>,
+    clips: Mutex<Vec<(usize, usize, bool)>>,
+    finish: Mutex<Vec<ExtractStats>>,
+}
+
+impl ExtractObserver for Recorder {
+    fn on_start(&self, total: usize) {
+        self.start.lock().expect("lock").push(total);
+    }
+    fn on_clip(&self, done: usize, total: usize, cached: bool) {
+        self.clips.lock().expect("lock").push((done, total, cached));
+    }
+    fn on_finish(&self, stats: &ExtractStats) {
+        self.finish.lock().expect("lock").push(*stats);
+    }
+}
+
+#[test]
+fn observer_sees_every_clip_and_cache_hits() {
+    let dir = tempdir();
+    let ds = dataset(dir.path());
+    let n = ds.clips.len();
+    let cache = dir.path().join("cache");
+    let cfg = small_config();
+    for run in 0..2 {
+        let rec = Recorder::default();
+        let opts = ExtractOptions {
+            observer: Some(&rec),
+            ..options(Some(&cache))
+        };
+        let fs = extract(&ds, &cfg, &opts).expect("extract");
+        assert_eq!(*rec.start.lock().expect("lock"), [n], "run {run}");
+        assert_eq!(*rec.finish.lock().expect("lock"), [fs.stats], "run {run}");
+        let mut clips = rec.clips.lock().expect("lock").clone();
+        clips.sort_unstable();
+        let done: Vec<usize> = clips.iter().map(|c| c.0).collect();
+        assert_eq!(
+            done,
+            (1..=n).collect::<Vec<_>>(),
+            "run {run}: each clip once"
+        );
+        assert!(clips.iter().all(|c| c.1 == n));
+        let cached = clips.iter().filter(|c| c.2).count();
+        // First run: nothing cached. Second: every clip that extracted (not the corrupt one).
+        let expected = if run == 0 { 0 } else { fs.clips.len() };
+        assert_eq!(cached, expected, "run {run}");
+        assert_eq!(cached, fs.stats.cache_hits);
+    }
 }
 
 #[test]

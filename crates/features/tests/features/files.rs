@@ -1,9 +1,6 @@
-//! CSV / NPY writers (atomic) and the spectrogram picture.
+//! CSV / NPY writers (atomic). The spectrogram picture is tested in hark-plot.
 
-use hark_features::{
-    FeatureConfig, MatrixKind, SpectrogramOptions, feature_matrix, render_spectrogram_png,
-    write_csv, write_npy,
-};
+use hark_features::{FeatureConfig, MatrixKind, feature_matrix, write_csv, write_npy};
 
 #[test]
 fn csv_round_trips_exactly() {
@@ -47,31 +44,4 @@ fn npy_has_numpy_layout() {
     assert_eq!(data, m.iter().copied().collect::<Vec<_>>(), "C order");
     let err = write_npy(dir.path().join("missing/m.npy"), &m).expect_err("no folder");
     assert!(err.to_string().contains("missing"));
-}
-
-#[test]
-fn spectrogram_png_is_written() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = FeatureConfig {
-        window_frames: 10,
-        ..FeatureConfig::speech()
-    };
-    let y = crate::common::test_signal(8000 * 2, 8000, 3);
-    let db = feature_matrix(&y, &cfg, MatrixKind::LogMelDb).expect("db");
-    let path = dir.path().join("spec.png");
-    let opts = SpectrogramOptions {
-        title: "test".into(),
-        show_windows: true,
-        ..Default::default()
-    };
-    render_spectrogram_png(&path, &db, &cfg, &opts).expect("render");
-    let bytes = std::fs::read(&path).expect("read png");
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    assert_eq!(
-        std::fs::read_dir(dir.path()).expect("ls").count(),
-        1,
-        "no temp files left behind"
-    );
-    let wrong = ndarray::Array2::<f32>::zeros((7, 10));
-    assert!(render_spectrogram_png(dir.path().join("bad.png"), &wrong, &cfg, &opts).is_err());
 }

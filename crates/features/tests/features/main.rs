@@ -1,5 +1,5 @@
 //! Integration tests of hark-features (audio -> **features**): librosa golden values, naive
-//! references, window policy, silence gating, streaming == batch, files and pictures.
+//! references, window policy, silence gating, streaming == batch, files.
 
 mod common;
 mod files;

@@ -1,10 +1,10 @@
-//! Draw the log-mel spectrogram of a 16-bit mono WAV (audio -> features -> PNG).
+//! Draw the log-mel spectrogram of a 16-bit mono WAV (audio -> features -> PNG, drawn by
+//! hark-plot beside the flow).
 //!
-//! `cargo run -p hark-features --example spectrogram -- IN.wav OUT.png [n_fft hop n_mels]`
+//! `cargo run -p hark-plot --example spectrogram -- IN.wav OUT.png [n_fft hop n_mels]`
 
-use hark_features::{
-    FeatureConfig, MatrixKind, SpectrogramOptions, feature_matrix, render_spectrogram_png,
-};
+use hark_features::{FeatureConfig, MatrixKind, feature_matrix};
+use hark_plot::{SpectrogramOptions, render_spectrogram_png};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

@@ -1,16 +1,17 @@
-//! Spectrogram pictures (audio -> **features** -> PNG for people): a log-mel image with time
-//! (s) and frequency (Hz, on the mel scale) axes, a dB colour bar, a title and, optionally,
-//! the analysis windows drawn as brackets above the image. Drawn with plotters through
-//! `hark-plot` (bundled font and colour map, no system packages).
+//! Spectrogram pictures (audio -> **features** -> pictures for people; drawn here, in
+//! hark-plot, beside the flow): a log-mel image with time (s) and frequency (Hz, on the mel
+//! scale) axes, a dB colour bar, a title and, optionally, the analysis windows drawn as
+//! brackets above the image. The axes come from the [`FeatureConfig`] that made the matrix.
 
 use std::path::Path;
 
-use hark_plot::plotters::prelude::*;
+use hark_features::{FeatureConfig, hz_to_mel, mel_to_hz, window_starts};
 use ndarray::Array2;
+use plotters::prelude::*;
 
-use crate::{FeatureConfig, FeatureError, hz_to_mel, mel_to_hz, window_starts};
+use crate::{PlotError, encode_png, write_png};
 
-/// Picture options for [`render_spectrogram_png`].
+/// Picture options for [`spectrogram_png`] and [`render_spectrogram_png`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpectrogramOptions {
     /// Title drawn above the picture.
@@ -42,56 +43,54 @@ const TICKS_HZ: [f64; 14] = [
     16000.0, 22000.0,
 ];
 
-/// Render `logmel_db` (`(cfg.n_mels, n_frames)`, dB, e.g. [`crate::MatrixKind::LogMelDb`]) as a
-/// PNG at `path`. The file is written to a temporary name beside `path` and renamed.
-pub fn render_spectrogram_png(
-    path: impl AsRef<Path>,
+/// Render `logmel_db` (`(cfg.n_mels, n_frames)`, dB, e.g. `hark_features::MatrixKind::LogMelDb`)
+/// as PNG bytes of `opts.width x opts.height` pixels.
+///
+/// # Errors
+/// [`PlotError::Config`] for an invalid `cfg`, [`PlotError::BadInput`] when the matrix does not
+/// have `cfg.n_mels` rows and at least one frame or the picture is under 300x200,
+/// [`PlotError::Draw`] if plotters or the encoder fails.
+pub fn spectrogram_png(
     logmel_db: &Array2<f32>,
     cfg: &FeatureConfig,
     opts: &SpectrogramOptions,
-) -> Result<(), FeatureError> {
-    let path = path.as_ref();
+) -> Result<Vec<u8>, PlotError> {
     cfg.validate()?;
     let (n_mels, n_frames) = logmel_db.dim();
     if n_mels != cfg.n_mels || n_frames == 0 {
-        return Err(FeatureError::ShapeMismatch {
-            what: "spectrogram to draw",
+        return Err(PlotError::BadInput {
+            what: "spectrogram",
             expected: format!("{} x (>= 1 frames)", cfg.n_mels),
             actual: format!("{n_mels} x {n_frames}"),
         });
     }
     if opts.width < 300 || opts.height < 200 {
-        return Err(FeatureError::invalid(
-            "width/height",
-            format!("{}x{}", opts.width, opts.height),
-            "picture must be at least 300x200 pixels",
-        ));
+        return Err(PlotError::BadInput {
+            what: "spectrogram",
+            expected: "a picture of at least 300x200 pixels".into(),
+            actual: format!("{}x{}", opts.width, opts.height),
+        });
     }
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("png")
-        .to_string();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .suffix(&format!(".{ext}"))
-        .tempfile_in(dir)
-        .map_err(|source| FeatureError::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    draw(tmp.path(), logmel_db, cfg, opts).map_err(|reason| FeatureError::Draw {
-        path: path.to_path_buf(),
-        reason,
+    let size = (opts.width, opts.height);
+    let mut rgb = vec![255u8; size.0 as usize * size.1 as usize * 3];
+    draw(&mut rgb, size, logmel_db, cfg, opts).map_err(|message| PlotError::Draw {
+        what: "spectrogram",
+        message,
     })?;
-    tmp.persist(path).map_err(|e| FeatureError::Write {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
+    encode_png(&rgb, size)
+}
+
+/// [`spectrogram_png`] written atomically to `path` (see [`write_png`]).
+///
+/// # Errors
+/// As [`spectrogram_png`], and [`PlotError::Write`] naming `path`.
+pub fn render_spectrogram_png(
+    path: impl AsRef<Path>,
+    logmel_db: &Array2<f32>,
+    cfg: &FeatureConfig,
+    opts: &SpectrogramOptions,
+) -> Result<(), PlotError> {
+    write_png(path.as_ref(), &spectrogram_png(logmel_db, cfg, opts)?)
 }
 
 /// y axis in band units `0..n_mels` with fixed tick positions (nice Hz values on the mel scale).
@@ -101,7 +100,7 @@ struct MelAxis {
 }
 
 impl Ranged for MelAxis {
-    type FormatOption = hark_plot::plotters::coord::ranged1d::DefaultFormatting;
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
     type ValueType = f64;
 
     fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
@@ -109,10 +108,7 @@ impl Ranged for MelAxis {
         limit.0 + (frac * (limit.1 - limit.0) as f64).round() as i32
     }
 
-    fn key_points<Hint: hark_plot::plotters::coord::ranged1d::KeyPointHint>(
-        &self,
-        _hint: Hint,
-    ) -> Vec<f64> {
+    fn key_points<Hint: plotters::coord::ranged1d::KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
         self.ticks.clone()
     }
 
@@ -122,12 +118,13 @@ impl Ranged for MelAxis {
 }
 
 fn draw(
-    path: &Path,
+    rgb: &mut [u8],
+    size: (u32, u32),
     db: &Array2<f32>,
     cfg: &FeatureConfig,
     opts: &SpectrogramOptions,
 ) -> Result<(), String> {
-    hark_plot::init();
+    crate::init();
     let e = |err: &dyn std::fmt::Display| err.to_string();
     let (n_mels, n_frames) = db.dim();
     let finite = db.iter().copied().filter(|v| v.is_finite());
@@ -153,10 +150,10 @@ fn draw(
         .filter(|&u| (0.0..=n_mels as f64).contains(&u))
         .collect();
 
-    let root = BitMapBackend::new(path, (opts.width, opts.height)).into_drawing_area();
+    let root = BitMapBackend::with_buffer(rgb, size).into_drawing_area();
     root.fill(&WHITE).map_err(|x| e(&x))?;
     let root = root
-        .titled(&opts.title, (hark_plot::FONT, 20).into_font())
+        .titled(&opts.title, (crate::FONT, 20).into_font())
         .map_err(|x| e(&x))?;
     let bar_width = 120;
     let (main, bar) = root.split_horizontally(opts.width - bar_width);
@@ -193,8 +190,8 @@ fn draw(
         .x_desc("time (s)")
         .y_desc("frequency (mel scale)")
         .y_label_formatter(&hz_label)
-        .label_style((hark_plot::FONT, 16))
-        .axis_desc_style((hark_plot::FONT, 16))
+        .label_style((crate::FONT, 16))
+        .axis_desc_style((crate::FONT, 16))
         .draw()
         .map_err(|x| e(&x))?;
 
@@ -208,7 +205,7 @@ fn draw(
         for px in 0..w_px {
             let t = ((px as f64 / w_px as f64) * n_frames as f64) as usize;
             let v = db[[band, t.min(n_frames - 1)]] as f64;
-            let c = hark_plot::colormap((v - vmin) / (vmax - vmin));
+            let c = crate::colormap((v - vmin) / (vmax - vmin));
             root.draw_pixel((xr.start + px, yr.start + py - root.get_base_pixel().1), &c)
                 .map_err(|x| e(&x))?;
         }
@@ -261,8 +258,8 @@ fn draw(
         .configure_secondary_axes()
         .y_desc("dB")
         .y_label_formatter(&|v: &f64| format!("  {v:.0}"))
-        .label_style((hark_plot::FONT, 16))
-        .axis_desc_style((hark_plot::FONT, 16))
+        .label_style((crate::FONT, 16))
+        .axis_desc_style((crate::FONT, 16))
         .draw()
         .map_err(|x| e(&x))?;
     let steps = 128;
@@ -272,7 +269,7 @@ fn draw(
             let b = vmin + (vmax - vmin) * (i + 1) as f64 / steps as f64;
             Rectangle::new(
                 [(0.0, a), (1.0, b)],
-                hark_plot::colormap(i as f64 / (steps - 1) as f64).filled(),
+                crate::colormap(i as f64 / (steps - 1) as f64).filled(),
             )
         }))
         .map_err(|x| e(&x))?;
