@@ -2,7 +2,7 @@
 # Decode + downmix throughput: hark-audio (symphonia) vs librosa.load(path, sr=None).
 # Data: all 400 ESC-10 clips (Ogg Vorbis 44.1 kHz) and all 3000 FSDD recordings (WAV 8 kHz)
 # from ../shared/data. Both sides single-threaded (hark also on 2 threads as an extra row);
-# best wall time of $REPEAT interleaved runs each, in the same invocation. Prints a markdown table.
+# median wall time of $REPEAT interleaved runs each, in the same invocation. Prints a markdown table.
 #
 #   bash bench/decode/run.sh            # from the repository root
 #   REPEAT=5 CARGO_TARGET_DIR=... bash bench/decode/run.sh
@@ -30,7 +30,7 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THRE
 bench="$target/release/examples/decode_bench"
 
 # Runs are interleaved (hark, hark x2, librosa, repeat) so that load from other processes
-# hits both sides alike; the best wall time of each side is reported.
+# hits both sides alike; the median wall time of each side is reported.
 for ((i = 1; i <= repeat; i++)); do
   for set in esc10 fsdd; do
     "$bench" --list "$tmp/$set.txt" --threads 1 | tail -1 >> "$tmp/$set.hark1"
@@ -45,8 +45,9 @@ import sys
 tmp, version, repeat = sys.argv[1], sys.argv[2], sys.argv[3]
 def read(path):
     runs = [dict(kv.split("=") for kv in line.split()) for line in open(path) if line.strip()]
-    return min(runs, key=lambda r: float(r["wall_s"]))
-print(f"Decode + downmix to mono, native rate; best of {repeat} interleaved runs; {version}.\n")
+    runs.sort(key=lambda r: float(r["wall_s"]))
+    return runs[len(runs) // 2]  # the median run (the upper one of two middles)
+print(f"Decode + downmix to mono, native rate; median of {repeat} interleaved runs; {version}.\n")
 print("| data set | decoder | threads | files | audio s | wall s | files/s | audio s per wall s | vs librosa |")
 print("|---|---|---|---|---|---|---|---|---|")
 for name, label in [("esc10", "ESC-10 (400 Ogg Vorbis, 44.1 kHz)"), ("fsdd", "FSDD (3000 WAV PCM16, 8 kHz)")]:

@@ -21,7 +21,6 @@
 //! `count: u32`, then per window `start_frame: u64`, `silent: u8`, `energy_dbfs: f32`,
 //! `n_mels * window_frames` × `f32`; then an xxh3-64 checksum of everything before it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -218,25 +217,7 @@ pub(crate) fn decode(bytes: &[u8], n_mels: usize, window_frames: usize) -> Optio
 /// Writes `bytes` to `path` via a temporary file in the same folder and a rename. No fsync: the
 /// rename protects against interruption; the checksum catches the rare power-loss torn write.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{name}.tmp-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    hark_io::write_atomic(path, bytes)
 }
 
 #[cfg(test)]

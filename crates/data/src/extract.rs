@@ -63,6 +63,9 @@ pub struct ClipWindows {
     /// window of the clip is silent, the single loudest one is kept (so every clip still gets a
     /// prediction); it keeps `silent = true` so callers can tell.
     pub windows: Vec<Window>,
+    /// What the decoder worked around in this clip's file (placeholder WAV sizes, skipped
+    /// lossy packets, a truncated stream), in words; empty when clean or read from the cache.
+    pub warnings: Vec<String>,
 }
 
 /// A clip that could not be turned into windows; it is left out of [`FeatureSet::clips`].
@@ -237,7 +240,14 @@ impl Job<'_> {
             match cache::decode(&bytes, n_mels, frames) {
                 Some(windows) => {
                     self.counters.hits.fetch_add(1, Ordering::Relaxed);
-                    return (Outcome::Ok(ClipWindows { clip: i, windows }), true);
+                    return (
+                        Outcome::Ok(ClipWindows {
+                            clip: i,
+                            windows,
+                            warnings: Vec::new(),
+                        }),
+                        true,
+                    );
                 }
                 None => {
                     self.counters.corrupt.fetch_add(1, Ordering::Relaxed);
@@ -292,7 +302,11 @@ impl Job<'_> {
                 self.counters.write_errors.fetch_add(1, Ordering::Relaxed);
             }
         }
-        Outcome::Ok(ClipWindows { clip: i, windows })
+        Outcome::Ok(ClipWindows {
+            clip: i,
+            windows,
+            warnings: audio.warnings.iter().map(ToString::to_string).collect(),
+        })
     }
 }
 

@@ -167,27 +167,15 @@ pub fn feature_matrix(
     MatrixExtractor::new(cfg)?.compute(y, kind)
 }
 
-/// Write `bytes` to `path` atomically: a temp file in the same folder, then rename.
+/// Write `path` atomically through hark-io (one policy for every output file).
 fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), FeatureError> {
-    let err = |source| FeatureError::Write {
+    hark_io::write_atomic_with(path, fill).map_err(|source| FeatureError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        fill(&mut w).map_err(err)?;
-        w.flush().map_err(err)?;
-    }
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    })
 }
 
 /// Write `m` as CSV: one line per row (band), values comma separated, no header, each value

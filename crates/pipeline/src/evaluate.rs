@@ -151,6 +151,9 @@ pub struct Evaluation {
     pub overlap: Overlap,
     /// False when the model file has no record of its training clips (format 1).
     pub overlap_known: bool,
+    /// Whether `ds` is the dataset the model was trained on (same clips and labels, by
+    /// fingerprint); `None` when the model file does not record it.
+    pub same_dataset: Option<bool>,
     /// Clips decided silent.
     pub silent: usize,
 }
@@ -186,7 +189,16 @@ pub fn evaluate(
     let sweep = hark_eval::threshold_sweep(&probs, &y_true)?;
     let metrics = metrics_for(ds, classes, &preds)?;
     let held = &file.meta.held_out;
-    let overlap = held.overlap(preds.iter().map(|p| clip_key(&ds.clips[p.clip])));
+    let keys: Vec<_> = ds.clips.iter().map(clip_key).collect();
+    let overlap = held.overlap(preds.iter().map(|p| keys[p.clip]));
+    let same_dataset = (!held.dataset_fingerprint.is_empty()).then(|| {
+        let fp = hark_infer::dataset_fingerprint(
+            keys.iter()
+                .zip(&ds.clips)
+                .map(|(k, c)| (*k, c.label.as_str())),
+        );
+        fp == held.dataset_fingerprint
+    });
     let silent = preds.iter().filter(|p| p.decision.silent).count();
     Ok(Evaluation {
         preds,
@@ -194,6 +206,7 @@ pub fn evaluate(
         sweep,
         overlap,
         overlap_known: held.is_known(),
+        same_dataset,
         silent,
     })
 }

@@ -1,7 +1,6 @@
 //! PNG bytes and atomic files (beside the flow: every picture ends here). Pictures are drawn
 //! into an RGB buffer in memory, encoded once, and either embedded (HTML report) or written.
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::PlotError;
@@ -28,27 +27,8 @@ pub(crate) fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, Plot
 /// # Errors
 /// [`PlotError::Write`] naming `path`.
 pub fn write_png(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let io = |source| PlotError::Write {
+    hark_io::write_atomic(path, bytes).map_err(|source| PlotError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prefix = format!(".{name}.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    // tempfile creates 0600 files; a picture is an ordinary file (0644 before the umask).
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }

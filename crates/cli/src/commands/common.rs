@@ -68,6 +68,11 @@ pub fn extract(
     for f in &fs.failed {
         eprintln!("warning: skipped {}: {}", f.path.display(), f.error);
     }
+    for c in &fs.clips {
+        for w in &c.warnings {
+            eprintln!("warning: {}: {w}", ds.clips[c.clip].path.display());
+        }
+    }
     Ok(fs)
 }
 

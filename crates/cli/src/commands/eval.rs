@@ -59,6 +59,17 @@ pub fn eval(args: &EvalArgs) -> Result<Outcome> {
             file.meta.training.dataset
         ),
     );
+    match e.same_dataset {
+        Some(true) => notes.push(format!(
+            "same dataset as in training (fingerprint {}); held out there: {}",
+            file.meta.held_out.dataset_fingerprint, file.meta.held_out.protocol
+        )),
+        Some(false) => notes.push(
+            "this dataset differs from the one the model was trained on (other clips or labels)"
+                .into(),
+        ),
+        None => {}
+    }
     if e.silent > 0 {
         notes.push(format!(
             "{} clips were silent (no window above the silence gate) and count as not answered",

@@ -7,7 +7,6 @@
 mod html;
 mod plot;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -187,29 +186,10 @@ impl Report {
 /// # Errors
 /// [`EvalError::Io`] naming `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
-    let io = |source| EvalError::Io {
+    hark_io::write_atomic(path, bytes).map_err(|source| EvalError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prefix = format!(".{name}.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    // tempfile creates 0600 files; a report is an ordinary file (0644 before the umask).
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }
 
 fn csv_err(path: &Path) -> impl Fn(csv::Error) -> EvalError + '_ {
