@@ -428,3 +428,111 @@ fn interrupted_training_exits_130_with_a_complete_model() {
         text(&info)
     );
 }
+
+/// A 3-class slice of the demo set as a manifest without folds or splits, in `dir`.
+fn demo_manifest(dir: &Path) -> PathBuf {
+    let demo = repo().join("demo/fsdd-mini");
+    let manifest = dir.join("digits.csv");
+    let mut csv = String::from("path,label,speaker\n");
+    for line in std::fs::read_to_string(demo.join("labels.csv"))
+        .expect("labels")
+        .lines()
+        .skip(1)
+    {
+        let f: Vec<&str> = line.split(',').collect();
+        if ["0", "1", "7"].contains(&f[1]) {
+            let speaker = f[0].split('_').nth(1).expect("speaker in file name");
+            csv.push_str(&format!(
+                "{},{},{speaker}\n",
+                demo.join(f[0]).display(),
+                f[1]
+            ));
+        }
+    }
+    std::fs::write(&manifest, csv).expect("manifest");
+    manifest
+}
+
+/// `hark cv --folds k=3 --group-by speaker` on a dataset without folds: three rounds, a report.
+#[test]
+fn grouped_k_fold_cross_validation_runs_and_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = demo_manifest(dir.path());
+    let out = dir.path().join("cv");
+    let cache = dir.path().join("cache");
+    let o = hark(&[
+        "cv",
+        manifest.to_str().expect("utf8"),
+        "--folds",
+        "k=3",
+        "--group-by",
+        "speaker",
+        "--preset",
+        "speech",
+        "--epochs",
+        "2",
+        "--quiet",
+        "-o",
+        out.to_str().expect("utf8"),
+        "--cache-dir",
+        cache.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for f in 1..=3 {
+        assert!(stdout.contains(&format!("fold {f}: accuracy")), "{stdout}");
+        assert!(out.join(format!("fold{f}.hark")).is_file());
+    }
+    let json = std::fs::read_to_string(out.join("report.json")).expect("report.json");
+    assert!(json.contains("grouped by speaker"), "{json}");
+    // Each fold's model records that its test speakers were never trained on.
+    let info = hark(&["info", out.join("fold1.hark").to_str().expect("utf8")]);
+    assert!(String::from_utf8_lossy(&info.stdout).contains("cross-validation fold 1"));
+    // Official folds on a dataset without a fold column: a usage error that suggests k=N.
+    let o = hark(&["cv", manifest.to_str().expect("utf8"), "--quiet"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("k=5"), "{}", text(&o));
+}
+
+/// Ctrl-C during `hark cv`: exit 130, the partial fold is marked in the summary report.
+#[cfg(unix)]
+#[test]
+fn interrupted_cross_validation_marks_the_partial_fold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = demo_manifest(dir.path());
+    let out = dir.path().join("cv");
+    let cache = dir.path().join("cache");
+    let child = Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args([
+            "cv",
+            manifest.to_str().expect("utf8"),
+            "--folds",
+            "k=3",
+            "--preset",
+            "speech",
+            "--epochs",
+            "500",
+            "--patience",
+            "0",
+            "--quiet",
+            "-o",
+            out.to_str().expect("utf8"),
+            "--cache-dir",
+            cache.to_str().expect("utf8"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn hark");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    let json = std::fs::read_to_string(out.join("report.json")).expect("report.json");
+    assert!(json.contains("PARTIAL"), "{json}");
+    assert!(json.contains("is partial"), "{json}");
+}
