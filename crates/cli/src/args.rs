@@ -34,18 +34,26 @@ pub struct Cli {
 pub enum Command {
     /// Print format, codec, rate, channels and duration of audio files, or the
     /// architecture, size and feature settings of a trained model file (.hark).
+    #[command(after_help = EXIT_CODES_HELP)]
     Info(InfoArgs),
     /// Write a feature matrix (librosa layout: rows = bands, columns = frames) as CSV or .npy.
+    #[command(after_help = EXIT_CODES_HELP)]
     Features(FeaturesArgs),
     /// Draw a log-mel spectrogram as a PNG picture.
+    #[command(after_help = EXIT_CODES_HELP)]
     Spectrogram(SpectrogramArgs),
     /// Train a classifier on a labelled dataset and write a model file.
+    #[command(after_help = EXIT_CODES_HELP)]
     Train(TrainArgs),
     /// Evaluate a trained model on a labelled dataset.
+    #[command(after_help = EXIT_CODES_HELP)]
     Eval(EvalArgs),
-    /// Cross-validate on the dataset's own folds: train on k-1, test on the held-out one.
+    /// Cross-validate: on the dataset's own folds, or a stratified or grouped k-fold; train on
+    /// k-1 folds, test on the held-out one.
+    #[command(after_help = EXIT_CODES_HELP)]
     Cv(CvArgs),
     /// Classify audio files with a trained model.
+    #[command(after_help = EXIT_CODES_HELP)]
     Predict(PredictArgs),
 }
 
@@ -116,8 +124,11 @@ pub struct Gate(pub Option<f32>);
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum NormArg {
+    /// No normalisation (dB values as computed).
     None,
+    /// Subtract the window's mean and divide by its standard deviation.
     MeanStd,
+    /// Subtract the window's maximum (values <= 0 dB).
     Max,
 }
 
@@ -335,7 +346,9 @@ pub enum ArchArg {
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum OptimizerArg {
+    /// Adam (beta1 0.9, beta2 0.999).
     Adam,
+    /// Stochastic gradient descent with Nesterov momentum 0.9.
     Sgd,
 }
 
@@ -431,7 +444,7 @@ pub struct EvalArgs {
     pub model: PathBuf,
     /// Labelled dataset to evaluate on.
     pub dataset: PathBuf,
-    /// Evaluate only clips of this fold.
+    /// Evaluate only clips of this fold [default: the fold the model held out for testing].
     #[arg(long)]
     pub fold: Option<u32>,
     /// Evaluate only clips of this split [default: test when the dataset has splits].

@@ -12,9 +12,6 @@ use hark::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Install the Ctrl-C handler before any work, so an interrupt at any point ends with
-    // complete files and exit code 130 rather than a killed process.
-    let _ = hark::progress::stop_flag();
     let result = match cli.command {
         Command::Info(a) => commands::info(&a),
         Command::Features(a) => commands::features(&a),
@@ -31,8 +28,15 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {err}");
+            // Some error types print their cause inside their own message too: show each
+            // cause once.
+            let mut shown = err.to_string();
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                }
+                shown = text;
             }
             if hark::progress::was_interrupted() {
                 ExitCode::from(130)

@@ -41,6 +41,7 @@ pub struct ExtractBar {
 }
 
 impl ExtractBar {
+    /// A bar drawn on stderr when it is a terminal and `quiet` is false; hidden otherwise.
     pub fn new(quiet: bool) -> Self {
         let bar = if quiet || !std::io::stderr().is_terminal() {
             ProgressBar::hidden()
@@ -87,6 +88,7 @@ pub struct BarObserver {
 }
 
 impl BarObserver {
+    /// One bar for `epochs` epochs, lines prefixed with `prefix` (e.g. `[fold 3]`).
     pub fn new(epochs: usize, quiet: bool, prefix: &str) -> Self {
         let bar = if quiet {
             ProgressBar::hidden()

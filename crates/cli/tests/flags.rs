@@ -252,10 +252,22 @@ fn library_defaults_equal_the_cli_defaults() {
 }
 
 #[test]
-fn help_documents_the_exit_codes() {
-    let help = Cli::command().render_long_help().to_string();
-    for code in ["0 ", "1 ", "2 ", "130"] {
-        assert!(help.contains(code), "{help}");
+fn every_help_documents_the_exit_codes() {
+    let mut cli = Cli::command();
+    let mut helps = vec![cli.render_long_help().to_string()];
+    for sub in cli.get_subcommands_mut().filter(|s| s.get_name() != "help") {
+        helps.push(sub.render_long_help().to_string());
     }
-    assert!(help.contains("Exit codes"), "{help}");
+    assert_eq!(helps.len(), 8, "hark and its seven commands");
+    for help in helps {
+        for line in [
+            "Exit codes:",
+            "  0    every input was processed",
+            "  1    some inputs failed or were skipped",
+            "  2    usage or configuration error",
+            "  130  interrupted by Ctrl-C",
+        ] {
+            assert!(help.contains(line), "{line:?} missing from:\n{help}");
+        }
+    }
 }

@@ -119,7 +119,7 @@ pub fn summarize(problems: &[Problem]) -> String {
 #[non_exhaustive]
 pub enum DataError {
     /// The path does not exist or cannot be listed.
-    #[error("cannot read dataset {path}: {source}; check the path and its permissions")]
+    #[error("cannot read {path}; check the path and its permissions")]
     Io {
         /// The path that failed.
         path: PathBuf,

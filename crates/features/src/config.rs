@@ -103,7 +103,10 @@ pub struct FeatureConfig {
     /// silent too. Suits recordings whose noise floor is far above digital silence (a
     /// field recorder's hiss at -50 dBFS): e.g. 40 keeps only windows within 40 dB of the
     /// loudest event heard. Batch and streaming extraction see windows in the same order,
-    /// so they gate alike. `None` (default) disables it.
+    /// so they gate alike. The peak is causal and never decays: windows before the first
+    /// loud event pass, and in an endless stream one very loud event raises the bar for
+    /// the rest of it (restart the stream, or prefer the absolute gate there). `None`
+    /// (default) disables it.
     pub silence_relative_db: Option<f32>,
 }
 

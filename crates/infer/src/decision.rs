@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::InferError as EvalError;
+use crate::InferError;
 
 /// How window predictions of one clip are pooled into a clip prediction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -140,23 +140,23 @@ pub fn argmax(values: &[f32]) -> Option<usize> {
 /// probability 0).
 ///
 /// # Errors
-/// [`EvalError::ShapeMismatch`] if `window_probs.len()` is not a multiple of `n_classes`
-/// or `n_classes == 0`; [`EvalError::LengthMismatch`] if `out.len() != n_classes`.
+/// [`InferError::ShapeMismatch`] if `window_probs.len()` is not a multiple of `n_classes`
+/// or `n_classes == 0`; [`InferError::LengthMismatch`] if `out.len() != n_classes`.
 pub fn aggregate_into(
     window_probs: &[f32],
     n_classes: usize,
     agg: Aggregation,
     out: &mut [f32],
-) -> Result<(), EvalError> {
+) -> Result<(), InferError> {
     if n_classes == 0 || !window_probs.len().is_multiple_of(n_classes) {
-        return Err(EvalError::ShapeMismatch {
+        return Err(InferError::ShapeMismatch {
             what: "window probabilities",
             len: window_probs.len(),
             n_classes,
         });
     }
     if out.len() != n_classes {
-        return Err(EvalError::LengthMismatch {
+        return Err(InferError::LengthMismatch {
             what: "clip probability buffer",
             expected: n_classes,
             actual: out.len(),
@@ -261,10 +261,10 @@ impl DecisionConfig {
     /// Check the settings: a threshold must be a probability in `[0, 1]`.
     ///
     /// # Errors
-    /// [`EvalError::BadThreshold`] naming the value.
-    pub fn validate(&self) -> Result<(), EvalError> {
+    /// [`InferError::BadThreshold`] naming the value.
+    pub fn validate(&self) -> Result<(), InferError> {
         match self.threshold {
-            Some(t) if !(0.0..=1.0).contains(&t) => Err(EvalError::BadThreshold { value: t }),
+            Some(t) if !(0.0..=1.0).contains(&t) => Err(InferError::BadThreshold { value: t }),
             _ => Ok(()),
         }
     }
@@ -291,8 +291,8 @@ impl DecisionConfig {
     /// The same settings with a threshold set by hand (validated; `tuned_for` cleared).
     ///
     /// # Errors
-    /// [`EvalError::BadThreshold`] when `threshold` is outside `[0, 1]`.
-    pub fn with_threshold(self, threshold: Option<f32>) -> Result<DecisionConfig, EvalError> {
+    /// [`InferError::BadThreshold`] when `threshold` is outside `[0, 1]`.
+    pub fn with_threshold(self, threshold: Option<f32>) -> Result<DecisionConfig, InferError> {
         let d = DecisionConfig {
             threshold,
             tuned_for: None,
@@ -370,7 +370,7 @@ mod tests {
         let err = aggregate_into(&[0.5; 4], 3, Aggregation::Mean, &mut out);
         assert!(matches!(
             err,
-            Err(EvalError::ShapeMismatch {
+            Err(InferError::ShapeMismatch {
                 len: 4,
                 n_classes: 3,
                 ..
@@ -380,7 +380,7 @@ mod tests {
         let err = aggregate_into(&[0.5; 3], 3, Aggregation::Mean, &mut short);
         assert!(matches!(
             err,
-            Err(EvalError::LengthMismatch {
+            Err(InferError::LengthMismatch {
                 expected: 3,
                 actual: 2,
                 ..
@@ -449,7 +449,7 @@ mod tests {
             threshold: Some(1.5),
             ..cfg
         };
-        assert!(matches!(bad.validate(), Err(EvalError::BadThreshold { value }) if value == 1.5));
+        assert!(matches!(bad.validate(), Err(InferError::BadThreshold { value }) if value == 1.5));
         let nan = DecisionConfig {
             threshold: Some(f32::NAN),
             ..cfg
@@ -483,7 +483,7 @@ mod tests {
         assert!(by_hand.with_aggregation(Aggregation::Majority).1.is_none());
         assert!(matches!(
             tuned.with_threshold(Some(-0.1)),
-            Err(EvalError::BadThreshold { .. })
+            Err(InferError::BadThreshold { .. })
         ));
     }
 

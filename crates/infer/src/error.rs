@@ -1,4 +1,4 @@
-//! Errors of the inference core (model file, prediction, clip decisions).
+//! Errors of the inference core (predict stage: model file, prediction, clip decisions).
 
 use std::path::PathBuf;
 
@@ -93,8 +93,8 @@ pub enum InferError {
     /// The backend returned data that could not be read back as f32.
     #[error("model output could not be read: {0}")]
     Backend(String),
-    /// Reading or writing a file failed.
-    #[error("{source}")]
+    /// Reading or writing a file failed (the cause says why; callers name the file).
+    #[error("cannot read or write the file")]
     Io {
         /// The file.
         path: PathBuf,

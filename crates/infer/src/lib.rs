@@ -40,5 +40,5 @@ pub use decision::{
 pub use error::InferError;
 pub use held_out::{ClipKey, HeldOut, Overlap, dataset_fingerprint};
 pub use model_file::{FORMAT_NAME, FORMAT_VERSION, ModelFile, ModelMeta, TrainingSummary, utc_now};
-pub use predict::{PREDICT_BATCH, Predictor};
+pub use predict::{ClipDecision, PREDICT_BATCH, Predictor};
 pub use weights::{ModelWeights, NamedTensor};

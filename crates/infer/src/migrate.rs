@@ -39,7 +39,7 @@ fn same_keys(section: &str, value: &Value, template: &Value) -> Result<(), Infer
     Ok(())
 }
 
-/// Every field of `features` and `decision` present and known.
+/// Every field of `features`, `decision` and `model` present and known.
 pub(crate) fn check_fields(meta: &Value) -> Result<(), InferError> {
     let features = serde_json::to_value(hark_features::FeatureConfig::default())
         .map_err(|e| InferError::Backend(e.to_string()))?;
@@ -48,6 +48,15 @@ pub(crate) fn check_fields(meta: &Value) -> Result<(), InferError> {
     let null = Value::Null;
     same_keys("features", meta.get("features").unwrap_or(&null), &features)?;
     same_keys("decision", meta.get("decision").unwrap_or(&null), &decision)?;
+    // The architecture's settings: compared with the defaults of the architecture named.
+    let model = meta.get("model").unwrap_or(&null);
+    let arch = model.get("arch").cloned().unwrap_or(Value::Null);
+    let template: hark_model::ModelConfig =
+        serde_json::from_value(serde_json::json!({ "arch": arch }))
+            .map_err(|e| bad("model.arch", e.to_string()))?;
+    let template =
+        serde_json::to_value(template).map_err(|e| InferError::Backend(e.to_string()))?;
+    same_keys("model", model, &template)?;
     Ok(())
 }
 
@@ -65,9 +74,14 @@ pub(crate) fn v1_meta(meta: &mut Value) -> Result<(), InferError> {
     object(meta, "features")?
         .entry("silence_relative_db")
         .or_insert(Value::Null);
-    object(meta, "decision")?
-        .entry("tuned_for")
-        .or_insert(Value::Null);
+    // Version 1 could store a threshold only through `hark eval --target-precision`, which
+    // tuned it for the stored pooling.
+    let decision = object(meta, "decision")?;
+    let tuned = match decision.get("threshold") {
+        Some(Value::Null) | None => Value::Null,
+        Some(_) => decision.get("aggregation").cloned().unwrap_or(Value::Null),
+    };
+    decision.entry("tuned_for").or_insert(tuned);
     let root = meta
         .as_object_mut()
         .ok_or_else(|| bad("(metadata)", "not an object"))?;
@@ -158,6 +172,7 @@ mod tests {
         let mut meta = serde_json::json!({
             "features": hark_features::FeatureConfig::default(),
             "decision": DecisionConfig::default(),
+            "model": hark_model::ModelConfig::default(),
         });
         check_fields(&meta).expect("complete metadata");
         meta["features"]

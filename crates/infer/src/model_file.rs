@@ -176,6 +176,9 @@ impl ModelFile {
             .get("format_version")
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| not_model("missing or unreadable format_version".into()))?;
+        if version == 0 {
+            return Err(not_model("format_version 0 does not exist".into()));
+        }
         if version > FORMAT_VERSION {
             return Err(InferError::NewerFormat {
                 path: path.to_path_buf(),
@@ -215,11 +218,17 @@ impl ModelFile {
             migrate::v1_tensor_names(&meta, &mut tensors)?;
         }
         migrate::check_fields(&meta)?;
-        let meta: ModelMeta = serde_json::from_value(meta).map_err(|e| InferError::BadField {
-            field: "(metadata)".into(),
-            reason: e.to_string(),
-        })?;
+        let mut meta: ModelMeta =
+            serde_json::from_value(meta).map_err(|e| InferError::BadField {
+                field: "(metadata)".into(),
+                reason: e.to_string(),
+            })?;
         meta.validate()?;
+        // Overlap checks binary-search these; a file edited by hand may have them unsorted.
+        let h = &mut meta.held_out;
+        for keys in [&mut h.trained, &mut h.validated, &mut h.tested] {
+            keys.sort_unstable();
+        }
         // Sorted by name, like `ModelWeights::from_module`.
         tensors.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(ModelFile {

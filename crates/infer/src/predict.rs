@@ -5,9 +5,21 @@
 use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
+use hark_features::Window;
 use hark_model::{Classifier, LayerPlan};
 
-use crate::{InferError, ModelFile};
+use crate::{Decision, DecisionConfig, InferError, ModelFile, aggregate, decide};
+
+/// One clip's decision from its windows ([`Predictor::decide_clip`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipDecision {
+    /// Class, unknown or silent.
+    pub decision: Decision,
+    /// Pooled clip probabilities (`n_classes`; all zero when silent).
+    pub probs: Vec<f32>,
+    /// Windows shown to the model (those above the silence gate).
+    pub windows: usize,
+}
 
 /// Windows per forward pass inside [`Predictor::predict`] and [`Predictor::embed`].
 pub const PREDICT_BATCH: usize = 64;
@@ -78,6 +90,37 @@ impl Predictor {
     pub fn embed(&self, windows: &[f32], n_windows: usize) -> Result<Vec<f32>, InferError> {
         self.batched(windows, n_windows, self.embedding_dim(), |x| {
             self.net.embed(x)
+        })
+    }
+
+    /// Decide one clip from its analysis windows, as every command does: windows below the
+    /// silence gate are never shown to the model, the rest are pooled with
+    /// `decision.aggregation` and thresholded; a clip with no other window is
+    /// [`Decision::SILENT`]. `buf` holds the concatenated windows between calls.
+    pub fn decide_clip(
+        &self,
+        windows: &[Window],
+        decision: &DecisionConfig,
+        buf: &mut Vec<f32>,
+    ) -> Result<ClipDecision, InferError> {
+        buf.clear();
+        let mut n = 0;
+        for w in windows.iter().filter(|w| !w.silent) {
+            buf.extend_from_slice(&w.values);
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(ClipDecision {
+                decision: Decision::SILENT,
+                probs: vec![0.0; self.n_classes],
+                windows: 0,
+            });
+        }
+        let probs = aggregate(&self.predict(buf, n)?, self.n_classes, decision.aggregation);
+        Ok(ClipDecision {
+            decision: decide(&probs, decision.threshold),
+            probs,
+            windows: n,
         })
     }
 

@@ -41,6 +41,10 @@ enum Act {
 impl Classifier {
     /// Build freshly initialised modules for every layer of `plan` on `device`.
     /// (burn initialises lazily: weights are drawn from the device's RNG on first use.)
+    ///
+    /// Plans come from [`crate::ModelConfig::plan`]. A plan assembled by hand must flatten
+    /// before its first `Linear` and apply 2-D layers only before that; otherwise
+    /// [`Classifier::forward`] panics naming the misplaced layer.
     pub fn from_plan(plan: LayerPlan, device: &Device) -> Classifier {
         let (mut convs, mut norms, mut linears, mut dropouts) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -90,6 +94,10 @@ impl Classifier {
     }
 
     /// Logits for a batch of windows.
+    ///
+    /// # Panics
+    /// On a hand-made plan that applies a layer to an activation of the wrong rank (see
+    /// [`Classifier::from_plan`]); plans from [`crate::ModelConfig::plan`] never do.
     ///
     /// # Shapes
     /// - `x`: `[batch, 1, n_mels, frames]` (the plan's input)

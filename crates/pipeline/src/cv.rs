@@ -1,12 +1,18 @@
-//! Cross-validation folds (eval protocol): the dataset's official folds, or a stratified
-//! k-fold for datasets without them.
+//! Cross-validation (eval protocol): the dataset's official folds, or a stratified or
+//! grouped k-fold for datasets without them; each round's partition, training and scores.
 
 use std::str::FromStr;
+use std::sync::atomic::AtomicBool;
 
-use hark_data::Dataset;
+use hark_data::{Dataset, FeatureSet};
+use hark_eval::Metrics;
+use hark_infer::Predictor;
+use hark_train::TrainObserver;
 
 use crate::partition::split_clips;
-use crate::{Partition, PipelineError};
+use crate::{
+    ClipPrediction, FitOptions, Partition, PipelineError, Trained, fit, metrics_for, predict_clips,
+};
 
 /// How `hark cv` forms folds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,26 +147,143 @@ fn grouped(ds: &Dataset, k: usize, col: &str) -> Result<Vec<CvFold>, PipelineErr
 }
 
 /// The partition of one cross-validation round: test = the fold's clips; the other clips
-/// train, with a stratified `validation_fraction` of them held out for validation
-/// ([`hark_train::stratified_split`], seeded). Split columns are ignored: in cross-validation
-/// the folds decide what is tested.
-pub fn cv_partition(ds: &Dataset, fold: &CvFold, validation_fraction: f32, seed: u64) -> Partition {
+/// train, with `validation_fraction` of them held out for validation, seeded: stratified by
+/// label ([`hark_train::stratified_split`]), or — with `group_by` — that share of the
+/// groups, so no group is on both sides of early stopping either. Split columns are
+/// ignored: in cross-validation the folds decide what is tested.
+pub fn cv_partition(
+    ds: &Dataset,
+    fold: &CvFold,
+    validation_fraction: f32,
+    seed: u64,
+    group_by: Option<&str>,
+) -> Partition {
     let rest: Vec<usize> = (0..ds.clips.len())
         .filter(|i| fold.test.binary_search(i).is_err())
         .collect();
-    let (train, val) = split_clips(ds, &rest, validation_fraction, seed);
+    let (train, val, how) = match group_by {
+        Some(col) => {
+            let (t, v) = split_groups(
+                ds,
+                &rest,
+                &col.to_ascii_lowercase(),
+                validation_fraction,
+                seed,
+            );
+            (
+                t,
+                v,
+                format!(
+                    "{:.0}% of the other folds' `{col}` groups",
+                    validation_fraction * 100.0
+                ),
+            )
+        }
+        None => {
+            let (t, v) = split_clips(ds, &rest, validation_fraction, seed);
+            (
+                t,
+                v,
+                format!(
+                    "stratified {:.0}% of the other folds' clips",
+                    validation_fraction * 100.0
+                ),
+            )
+        }
+    };
     Partition {
         train,
         val,
         test: fold.test.clone(),
         protocol: format!(
-            "test: cross-validation fold {}; validation: stratified {:.0}% of the other folds' clips, seed {seed}",
-            fold.fold,
-            validation_fraction * 100.0
+            "test: cross-validation fold {}; validation: {how}, seed {seed}",
+            fold.fold
         ),
         test_folds: vec![fold.fold],
         validation_folds: vec![],
     }
+}
+
+/// Hold out about `fraction` of the groups (values of column `col`) among `clips`, seeded.
+fn split_groups(
+    ds: &Dataset,
+    clips: &[usize],
+    col: &str,
+    fraction: f32,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
+    let group = |i: usize| {
+        ds.clips[i]
+            .columns
+            .get(col)
+            .map(String::as_str)
+            .unwrap_or("")
+    };
+    let mut distinct: Vec<&str> = clips.iter().map(|&i| group(i)).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    // One label for all: a plain seeded share of the groups, at least one, never all.
+    let (_, held) = hark_train::stratified_split(&vec![0u8; distinct.len()], fraction, seed);
+    let held: std::collections::BTreeSet<&str> = held.iter().map(|&g| distinct[g]).collect();
+    clips.iter().partition(|&&i| !held.contains(group(i)))
+}
+
+/// Everything one cross-validation run needs besides the data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CvOptions {
+    /// How folds are formed.
+    pub scheme: FoldScheme,
+    /// Keep clips with the same value of this column together (k-fold only).
+    pub group_by: Option<String>,
+    /// Share of the training side held out for validation in each round.
+    pub validation_fraction: f32,
+    /// Seed of the folds and of the validation split.
+    pub seed: u64,
+    /// Model and training settings of every round.
+    pub fit: FitOptions,
+}
+
+/// One finished cross-validation round.
+#[derive(Debug, Clone)]
+pub struct FoldResult {
+    /// The round's fold number.
+    pub fold: u32,
+    /// The round's model (its file records the round's partition).
+    pub trained: Trained,
+    /// Decisions on the round's test clips.
+    pub preds: Vec<ClipPrediction>,
+    /// Scores of those decisions.
+    pub metrics: Metrics,
+}
+
+/// Run one cross-validation round: partition ([`cv_partition`]), fit, and score the fold's
+/// test clips with the round's model. `stop` ends training early (the result then says
+/// `trained.interrupted`; the caller decides whether a partial fold counts).
+pub fn run_fold(
+    ds: &Dataset,
+    fs: &FeatureSet,
+    fold: &CvFold,
+    opts: &CvOptions,
+    observer: &mut dyn TrainObserver,
+    stop: &AtomicBool,
+) -> Result<FoldResult, PipelineError> {
+    let part = cv_partition(
+        ds,
+        fold,
+        opts.validation_fraction,
+        opts.seed,
+        opts.group_by.as_deref(),
+    );
+    let trained = fit(ds, fs, &part, &opts.fit, observer, stop)?;
+    let predictor = Predictor::new(&trained.file)?;
+    let preds = predict_clips(&predictor, fs, &part.test, &trained.file.meta.decision)?;
+    let metrics = metrics_for(ds, &trained.file.meta.class_names, &preds)?;
+    Ok(FoldResult {
+        fold: fold.fold,
+        trained,
+        preds,
+        metrics,
+    })
 }
 
 #[cfg(test)]
@@ -186,7 +309,7 @@ mod tests {
         let folds = cv_folds(&ds, FoldScheme::KFold(3), None, 5).expect("folds");
         let mut tested = vec![0; 30];
         for f in &folds {
-            let p = cv_partition(&ds, f, 0.2, 5);
+            let p = cv_partition(&ds, f, 0.2, 5, None);
             for &i in &p.test {
                 tested[i] += 1;
                 assert!(!p.train.contains(&i) && !p.val.contains(&i));
@@ -203,7 +326,7 @@ mod tests {
         }
         let folds = cv_folds(&ds, FoldScheme::KFold(3), Some("Speaker"), 5).expect("grouped");
         for f in &folds {
-            let p = cv_partition(&ds, f, 0.2, 5);
+            let p = cv_partition(&ds, f, 0.2, 5, Some("speaker"));
             let speakers = |v: &[usize]| -> std::collections::BTreeSet<String> {
                 v.iter()
                     .map(|&i| ds.clips[i].columns["speaker"].clone())
@@ -213,6 +336,11 @@ mod tests {
             assert!(!tested.is_empty());
             assert!(speakers(&p.train).is_disjoint(&tested));
             assert!(speakers(&p.val).is_disjoint(&tested));
+            assert!(!p.val.is_empty());
+            assert!(
+                speakers(&p.val).is_disjoint(&speakers(&p.train)),
+                "validation speakers are not trained on either"
+            );
         }
         let e = cv_folds(&ds, FoldScheme::KFold(3), Some("accent"), 5).expect_err("no column");
         assert!(e.to_string().contains("speaker"), "{e}");

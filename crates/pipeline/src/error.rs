@@ -1,4 +1,5 @@
-//! Errors of the pipeline protocols (partition, fit, evaluate, cross-validate).
+//! Errors of the pipeline protocols (train/eval stage: partition, fit, evaluate,
+//! cross-validate).
 
 /// Why a protocol could not run. Each variant names what to change.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,9 @@ pub enum PipelineError {
         /// Why it cannot be used.
         reason: String,
     },
+    /// Stopped before a single epoch finished: there is no trained model to keep.
+    #[error("interrupted before the first epoch finished; nothing was written")]
+    Interrupted,
     /// The dataset's labels do not match the model's classes.
     #[error(
         "none of the dataset's labels ({dataset}) is one of the model's classes ({model}); is this the dataset the model was trained for?"

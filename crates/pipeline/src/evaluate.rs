@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use hark_data::{Dataset, FeatureSet, Split};
 use hark_eval::{Metrics, ThresholdPoint};
-use hark_infer::{Decision, DecisionConfig, ModelFile, Overlap, Predictor, aggregate, decide};
+use hark_infer::{Decision, DecisionConfig, HeldOut, ModelFile, Overlap, Predictor};
 
 use crate::PipelineError;
 use crate::partition::{clip_key, list};
@@ -39,35 +39,15 @@ pub fn predict_clips(
     decision: &DecisionConfig,
 ) -> Result<Vec<ClipPrediction>, PipelineError> {
     let index = feature_index(fs);
-    let n_classes = predictor.n_classes();
     let mut out = Vec::with_capacity(clips.len());
     let mut buf = Vec::new();
     for &ci in clips {
         let Some(&pos) = index.get(&ci) else { continue };
-        buf.clear();
-        let mut n = 0;
-        for w in fs.clips[pos].windows.iter().filter(|w| !w.silent) {
-            buf.extend_from_slice(&w.values);
-            n += 1;
-        }
-        if n == 0 {
-            out.push(ClipPrediction {
-                clip: ci,
-                probs: vec![0.0; n_classes],
-                decision: Decision::SILENT,
-            });
-            continue;
-        }
-        let probs = aggregate(
-            &predictor.predict(&buf, n)?,
-            n_classes,
-            decision.aggregation,
-        );
-        let d = decide(&probs, decision.threshold);
+        let c = predictor.decide_clip(&fs.clips[pos].windows, decision, &mut buf)?;
         out.push(ClipPrediction {
             clip: ci,
-            probs,
-            decision: d,
+            probs: c.probs,
+            decision: c.decision,
         });
     }
     if out.is_empty() && !clips.is_empty() {
@@ -96,7 +76,8 @@ pub fn metrics_for(
     Ok(hark_eval::evaluate(classes, &y_true, &y_pred)?)
 }
 
-/// Clips to evaluate: those of `fold` and/or `split`; by default the test split when the
+/// Clips to evaluate: those of `fold` and/or `split`. By default, the fold the model held out
+/// for testing (from its `held` record, when `ds` has that fold), else the test split when the
 /// dataset has one, else every clip.
 ///
 /// # Errors
@@ -105,7 +86,12 @@ pub fn select_eval_clips(
     ds: &Dataset,
     fold: Option<u32>,
     split: Option<&str>,
+    held: &HeldOut,
 ) -> Result<Vec<usize>, PipelineError> {
+    let fold = match (fold, split, held.test_folds.as_slice()) {
+        (None, None, [f]) if ds.folds().contains(f) => Some(*f),
+        _ => fold,
+    };
     let present: Vec<Split> = {
         let mut v: Vec<Split> = ds.clips.iter().filter_map(|c| c.split).collect();
         v.sort_by_key(|s| format!("{s:?}"));
@@ -121,7 +107,7 @@ pub fn select_eval_clips(
                 available: list(present.iter().map(|p| format!("{p:?}").to_lowercase())),
             })?)
         }
-        None if present.contains(&Split::Test) => Some(Split::Test),
+        None if fold.is_none() && present.contains(&Split::Test) => Some(Split::Test),
         None => None,
     };
     if let Some(f) = fold {
@@ -249,4 +235,45 @@ pub fn tune_threshold(
             ..raw
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluation_defaults_to_the_fold_the_model_held_out() {
+        let mut ds = Dataset {
+            root: ".".into(),
+            name: "t".into(),
+            format: hark_data::DatasetFormat::Manifest,
+            classes: vec!["a".into()],
+            clips: vec![],
+            problems: vec![],
+        };
+        for i in 0..9u32 {
+            let mut c = hark_data::Clip::new(format!("{i}.wav"), "a");
+            c.fold = Some(i % 3 + 1);
+            ds.clips.push(c);
+        }
+        let held = HeldOut {
+            test_folds: vec![2],
+            ..Default::default()
+        };
+        let picked = select_eval_clips(&ds, None, None, &held).expect("fold 2");
+        assert_eq!(picked, vec![1, 4, 7]);
+        // An explicit choice wins; no record means every clip.
+        assert_eq!(
+            select_eval_clips(&ds, Some(3), None, &held).expect("fold 3"),
+            vec![2, 5, 8]
+        );
+        assert_eq!(
+            select_eval_clips(&ds, None, None, &HeldOut::default())
+                .expect("all")
+                .len(),
+            9
+        );
+        let e = select_eval_clips(&ds, None, Some("test"), &held).expect_err("no splits");
+        assert!(e.to_string().contains("none"), "{e}");
+    }
 }

@@ -40,7 +40,9 @@ pub struct Trained {
     pub windows: (usize, usize),
     /// Training or validation clips left out because they were entirely silent.
     pub silent_clips: usize,
-    /// True when `stop` was raised: the file holds the best epoch so far.
+    /// True when `stop` was raised after at least one epoch: the file holds the best epoch so
+    /// far. (Raised before any epoch finished, [`fit`] returns
+    /// [`PipelineError::Interrupted`] instead of an untrained model.)
     pub interrupted: bool,
 }
 
@@ -73,6 +75,9 @@ pub fn fit(
         observer,
         stop,
     )?;
+    if outcome.interrupted && outcome.best_epoch == 0 {
+        return Err(PipelineError::Interrupted);
+    }
     let decision = DecisionConfig {
         aggregation: opts.aggregation,
         ..DecisionConfig::default()

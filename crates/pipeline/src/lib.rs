@@ -26,7 +26,7 @@ mod fit;
 mod partition;
 mod windows;
 
-pub use cv::{CvFold, FoldScheme, cv_folds, cv_partition};
+pub use cv::{CvFold, CvOptions, FoldResult, FoldScheme, cv_folds, cv_partition, run_fold};
 pub use error::PipelineError;
 pub use evaluate::{
     ClipPrediction, Evaluation, evaluate, metrics_for, predict_clips, select_eval_clips,

@@ -58,6 +58,14 @@ pub fn partition(ds: &Dataset, opts: &PartitionOptions) -> Result<Partition, Pip
     for fold in [opts.val_fold, opts.test_fold].into_iter().flatten() {
         check_fold(ds, fold)?;
     }
+    if let (Some(v), Some(t)) = (opts.val_fold, opts.test_fold)
+        && v == t
+    {
+        return Err(PipelineError::BadFolds {
+            given: format!("--val-fold {v} --test-fold {t}"),
+            reason: "a fold cannot both validate and test; pick two different folds".into(),
+        });
+    }
     let mut p = Partition::default();
     let mut words = Vec::new();
     for (i, c) in ds.clips.iter().enumerate() {
@@ -132,13 +140,20 @@ pub(crate) fn list<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> Stri
     }
 }
 
-/// The [`ClipKey`] of a clip: its file name, size (0 when it cannot be read) and segment.
+/// The [`ClipKey`] of a clip: its folder and file name (`dog/1-100032-A.wav`: datasets
+/// with a folder per class reuse file names across classes), size (0 when it cannot be
+/// read) and segment. Folders above the file's own are left out, so a moved dataset matches.
 pub fn clip_key(clip: &Clip) -> ClipKey {
-    let name = clip
-        .path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let part = |p: Option<&std::path::Path>| {
+        p.and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let name = format!(
+        "{}/{}",
+        part(clip.path.parent()),
+        part(Some(clip.path.as_path()))
+    );
     let size = std::fs::metadata(&clip.path).map(|m| m.len()).unwrap_or(0);
     ClipKey::new(&name, size, clip.start, clip.end)
 }
@@ -232,6 +247,36 @@ mod tests {
         };
         let e = partition(&d, &bad).expect_err("no fold 9").to_string();
         assert!(e.contains("fold '9'") && e.contains("1, 2, 3"), "{e}");
+        let same = PartitionOptions {
+            val_fold: Some(2),
+            test_fold: Some(2),
+            ..Default::default()
+        };
+        let e = partition(&d, &same).expect_err("same fold").to_string();
+        assert!(e.contains("two different folds"), "{e}");
+    }
+
+    #[test]
+    fn same_file_names_in_class_folders_are_different_clips() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for class in ["yes", "no"] {
+            std::fs::create_dir(dir.path().join(class)).expect("mkdir");
+            std::fs::write(dir.path().join(class).join("0a7c_nohash_0.wav"), [0u8; 64])
+                .expect("write");
+        }
+        let yes = Clip::new(dir.path().join("yes/0a7c_nohash_0.wav"), "yes");
+        let no = Clip::new(dir.path().join("no/0a7c_nohash_0.wav"), "no");
+        assert_ne!(
+            clip_key(&yes),
+            clip_key(&no),
+            "same name and size, other class folder"
+        );
+        // The same file seen through another root (a moved dataset) keeps its key.
+        let moved = dir.path().join("moved");
+        std::fs::create_dir_all(moved.join("yes")).expect("mkdir");
+        std::fs::copy(&yes.path, moved.join("yes/0a7c_nohash_0.wav")).expect("copy");
+        let again = Clip::new(moved.join("yes/0a7c_nohash_0.wav"), "yes");
+        assert_eq!(clip_key(&yes), clip_key(&again));
     }
 
     #[test]

@@ -36,8 +36,8 @@ pub enum TrainError {
     /// Loading, saving or running a model failed (see the inner error).
     #[error(transparent)]
     Infer(#[from] hark_infer::InferError),
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    /// Reading or writing a file failed (the cause says why).
+    #[error("cannot read or write {path}")]
     Io {
         /// The file.
         path: PathBuf,

@@ -1,6 +1,8 @@
-//! The one hold-out split (train stage): seeded, stratified by label, value-stable across
-//! platforms and crate upgrades (SplitMix64). Every caller that holds clips out for
-//! validation — `hark train`, `hark cv`, [`crate::WindowSet::split_by_clip`] — uses it.
+//! How clips are held out (train stage), value-stable across platforms and crate upgrades
+//! (SplitMix64): the one seeded, stratified hold-out split ([`stratified_split`]) that every
+//! caller holding clips out for validation uses — `hark train`, `hark cv`,
+//! [`crate::WindowSet::split_by_clip`] — and the k-fold assignments of `hark cv`
+//! ([`stratified_kfold`], [`grouped_kfold`]).
 
 use crate::rng::SplitMix64;
 
@@ -43,53 +45,6 @@ pub fn stratified_split<L: Ord>(
     rest.sort_unstable();
     held.sort_unstable();
     (rest, held)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn holds_out_the_fraction_of_every_label_and_keeps_one() {
-        // 10 dogs, 4 cats, 1 bird.
-        let labels: Vec<&str> = std::iter::repeat_n("dog", 10)
-            .chain(std::iter::repeat_n("cat", 4))
-            .chain(["bird"])
-            .collect();
-        let (rest, held) = stratified_split(&labels, 0.2, 7);
-        let count = |v: &[usize], l: &str| v.iter().filter(|&&i| labels[i] == l).count();
-        assert_eq!(count(&held, "dog"), 2);
-        assert_eq!(count(&held, "cat"), 1, "round(0.8) = 1");
-        assert_eq!(count(&held, "bird"), 0, "a single item is never held out");
-        assert_eq!(rest.len() + held.len(), labels.len());
-        let mut all: Vec<usize> = rest.iter().chain(&held).copied().collect();
-        all.sort_unstable();
-        assert_eq!(all, (0..labels.len()).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn same_seed_same_split_other_seed_other_split() {
-        let labels: Vec<u32> = (0..200).map(|i| i % 4).collect();
-        let a = stratified_split(&labels, 0.25, 42);
-        assert_eq!(a, stratified_split(&labels, 0.25, 42));
-        assert_ne!(a.1, stratified_split(&labels, 0.25, 43).1);
-        // Value-stable: the held-out set for seed 42 is pinned, so a change of RNG or
-        // algorithm (which would silently change every reported accuracy) fails here.
-        assert_eq!(a.1.len(), 52, "round(50 * 0.25) = 13 of each of 4 labels");
-        assert_eq!(&a.1[..6], &PINNED_SEED42[..]);
-    }
-
-    /// First six held-out indices of `same_seed_same_split_other_seed_other_split`.
-    const PINNED_SEED42: [usize; 6] = [13, 14, 16, 19, 22, 23];
-
-    #[test]
-    fn zero_fraction_holds_nothing_out() {
-        let labels = [1, 1, 2, 2];
-        assert_eq!(
-            stratified_split(&labels, 0.0, 1),
-            (vec![0, 1, 2, 3], vec![])
-        );
-    }
 }
 
 /// Assign items `0..labels.len()` to `k` folds, stratified by label: each label's items are
@@ -147,6 +102,8 @@ pub fn grouped_kfold<G: Ord>(groups: &[G], k: usize) -> Vec<usize> {
 
 #[cfg(test)]
 mod kfold_tests {
+    use super::*;
+
     #[test]
     fn groups_stay_whole_and_folds_balance() {
         // Speakers with 5, 4, 3, 3, 1 clips into 3 folds: 5 -> f0, 4 -> f1, 3 -> f2 gives
@@ -158,7 +115,7 @@ mod kfold_tests {
             .chain(std::iter::repeat_n("dee", 3))
             .chain(["eve"])
             .collect();
-        let f = super::grouped_kfold(&groups, 3);
+        let f = grouped_kfold(&groups, 3);
         for g in ["ann", "bob", "cy", "dee", "eve"] {
             let folds: std::collections::BTreeSet<usize> = (0..groups.len())
                 .filter(|&i| groups[i] == g)
@@ -171,8 +128,6 @@ mod kfold_tests {
             .collect();
         assert_eq!(sizes, [5, 5, 6]);
     }
-
-    use super::*;
 
     #[test]
     fn folds_are_balanced_per_label_and_seeded() {
@@ -188,5 +143,52 @@ mod kfold_tests {
         }
         assert_eq!(f, stratified_kfold(&labels, 5, 9));
         assert_ne!(f, stratified_kfold(&labels, 5, 10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_out_the_fraction_of_every_label_and_keeps_one() {
+        // 10 dogs, 4 cats, 1 bird.
+        let labels: Vec<&str> = std::iter::repeat_n("dog", 10)
+            .chain(std::iter::repeat_n("cat", 4))
+            .chain(["bird"])
+            .collect();
+        let (rest, held) = stratified_split(&labels, 0.2, 7);
+        let count = |v: &[usize], l: &str| v.iter().filter(|&&i| labels[i] == l).count();
+        assert_eq!(count(&held, "dog"), 2);
+        assert_eq!(count(&held, "cat"), 1, "round(0.8) = 1");
+        assert_eq!(count(&held, "bird"), 0, "a single item is never held out");
+        assert_eq!(rest.len() + held.len(), labels.len());
+        let mut all: Vec<usize> = rest.iter().chain(&held).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..labels.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn same_seed_same_split_other_seed_other_split() {
+        let labels: Vec<u32> = (0..200).map(|i| i % 4).collect();
+        let a = stratified_split(&labels, 0.25, 42);
+        assert_eq!(a, stratified_split(&labels, 0.25, 42));
+        assert_ne!(a.1, stratified_split(&labels, 0.25, 43).1);
+        // Value-stable: the held-out set for seed 42 is pinned, so a change of RNG or
+        // algorithm (which would silently change every reported accuracy) fails here.
+        assert_eq!(a.1.len(), 52, "round(50 * 0.25) = 13 of each of 4 labels");
+        assert_eq!(&a.1[..6], &PINNED_SEED42[..]);
+    }
+
+    /// First six held-out indices of `same_seed_same_split_other_seed_other_split`.
+    const PINNED_SEED42: [usize; 6] = [13, 14, 16, 19, 22, 23];
+
+    #[test]
+    fn zero_fraction_holds_nothing_out() {
+        let labels = [1, 1, 2, 2];
+        assert_eq!(
+            stratified_split(&labels, 0.0, 1),
+            (vec![0, 1, 2, 3], vec![])
+        );
     }
 }

@@ -18,7 +18,9 @@ use crate::args::{AggregationArg, ArchArg, OptimizerArg, ScheduleArg, TrainOpts}
 
 /// A dataset and how many of its entries were skipped (bad rows, missing files).
 pub struct Opened {
+    /// The valid entries.
     pub ds: Dataset,
+    /// Entries reported and left out (they make the exit code 1).
     pub skipped: usize,
 }
 
@@ -97,10 +99,8 @@ pub fn fit_options(o: &TrainOpts) -> FitOptions {
     let lr_schedule = match o.lr_schedule {
         ScheduleArg::Constant => LrSchedule::Constant,
         ScheduleArg::Cosine => LrSchedule::Cosine,
-        ScheduleArg::Plateau => LrSchedule::ReduceOnPlateau {
-            factor: 0.5,
-            patience: 3,
-        },
+        // The library's default schedule is the plateau one (one definition of its constants).
+        ScheduleArg::Plateau => TrainConfig::default().lr_schedule,
     };
     FitOptions {
         model,
@@ -118,6 +118,7 @@ pub fn fit_options(o: &TrainOpts) -> FitOptions {
     }
 }
 
+/// The library's pooling for a `--aggregation` value.
 pub fn aggregation(a: AggregationArg) -> Aggregation {
     match a {
         AggregationArg::Mean => Aggregation::Mean,

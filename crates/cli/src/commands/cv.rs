@@ -1,27 +1,34 @@
-//! `hark cv`: cross-validation — for each fold, train on the others (validating on a
-//! stratified share of them) and test on it; a per-fold and summary report.
+//! `hark cv`: cross-validation — for each fold, train on the others (validating on a held-out
+//! share of them) and test on it; per-fold models and a summary report.
 //!
-//! Flow: outermost layer over hark-pipeline (folds, partition, fit, evaluate) and hark-eval
-//! (summary report).
+//! Flow: outermost layer over hark-pipeline (folds, rounds) and hark-eval (summary report).
 
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use hark_eval::{CvSummary, Report};
-use hark_pipeline::FoldScheme;
+use hark_pipeline::{CvOptions, FoldScheme, PipelineError};
 
 use super::Outcome;
 use super::common::{extract, fit_options, open_dataset};
 use crate::args::CvArgs;
-use crate::progress::{BarObserver, stop_flag};
+use crate::progress::{BarObserver, stop_flag, was_interrupted};
 
 /// `hark cv`.
 pub fn cv(args: &CvArgs) -> Result<Outcome> {
     let t0 = Instant::now();
+    let stop = stop_flag();
     let cfg = args.opts.features.to_config()?;
     let opened = open_dataset(&args.dataset)?;
     let ds = &opened.ds;
-    let folds = hark_pipeline::cv_folds(ds, args.folds, args.group_by.as_deref(), args.opts.seed)?;
+    let opts = CvOptions {
+        scheme: args.folds,
+        group_by: args.group_by.clone(),
+        validation_fraction: args.opts.validation_fraction,
+        seed: args.opts.seed,
+        fit: fit_options(&args.opts),
+    };
+    let folds = hark_pipeline::cv_folds(ds, opts.scheme, opts.group_by.as_deref(), opts.seed)?;
     let unknown: Vec<u32> = args
         .only
         .iter()
@@ -36,26 +43,30 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
         );
     }
     let fs = extract(ds, &cfg, args.opts.cache_dir.as_deref(), args.opts.quiet)?;
-    std::fs::create_dir_all(&args.output)?;
-    let opts = fit_options(&args.opts);
+    std::fs::create_dir_all(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
     let mut per_fold = Vec::new();
     let mut partial = None;
     for fold in folds
         .iter()
         .filter(|f| args.only.is_empty() || args.only.contains(&f.fold))
     {
+        if was_interrupted() {
+            partial = Some(fold.fold);
+            break;
+        }
         let tf = Instant::now();
-        let part =
-            hark_pipeline::cv_partition(ds, fold, args.opts.validation_fraction, args.opts.seed);
         let prefix = format!("[fold {}]", fold.fold);
-        let mut observer = BarObserver::new(opts.train.epochs, args.opts.quiet, &prefix);
-        let trained = hark_pipeline::fit(ds, &fs, &part, &opts, &mut observer, &stop_flag())?;
+        let mut observer = BarObserver::new(opts.fit.train.epochs, args.opts.quiet, &prefix);
+        let r = match hark_pipeline::run_fold(ds, &fs, fold, &opts, &mut observer, &stop) {
+            Err(PipelineError::Interrupted) => {
+                partial = Some(fold.fold);
+                break;
+            }
+            r => r?,
+        };
         drop(observer);
-        let predictor = hark_infer::Predictor::new(&trained.file)?;
-        let preds =
-            hark_pipeline::predict_clips(&predictor, &fs, &part.test, &trained.file.meta.decision)?;
-        let m = hark_pipeline::metrics_for(ds, &trained.file.meta.class_names, &preds)?;
-        let name = if trained.interrupted {
+        let name = if r.trained.interrupted {
             partial = Some(fold.fold);
             format!("fold {} (PARTIAL: interrupted)", fold.fold)
         } else {
@@ -63,32 +74,34 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
         };
         println!(
             "{name}: accuracy {:.2}% ({} test clips, {:.0} s)",
-            m.accuracy * 100.0,
-            preds.len(),
+            r.metrics.accuracy * 100.0,
+            r.preds.len(),
             tf.elapsed().as_secs_f64()
         );
-        trained
+        let model = args.output.join(format!("fold{}.hark", fold.fold));
+        r.trained
             .file
-            .save(&args.output.join(format!("fold{}.hark", fold.fold)))?;
-        per_fold.push((name, m));
-        if trained.interrupted {
-            eprintln!(
-                "interrupted: reporting the folds finished so far, fold {} marked partial",
-                fold.fold
-            );
+            .save(&model)
+            .with_context(|| format!("cannot write {}", model.display()))?;
+        per_fold.push((name, r.metrics));
+        if r.trained.interrupted {
             break;
         }
     }
+    if let Some(f) = partial {
+        eprintln!("interrupted: reporting the folds finished so far; fold {f} is partial");
+    }
     if per_fold.is_empty() {
+        if partial.is_some() {
+            return Ok(Outcome::Interrupted);
+        }
         bail!("no fold was run (check --only)");
     }
     let summary = CvSummary::from_folds(per_fold)?;
-    let scheme = match args.folds {
-        FoldScheme::Official => "official folds".to_string(),
-        FoldScheme::KFold(k) => match &args.group_by {
-            Some(col) => format!("{k}-fold grouped by {col}"),
-            None => format!("stratified {k}-fold, seed {}", args.opts.seed),
-        },
+    let scheme = match (args.folds, &args.group_by) {
+        (FoldScheme::Official, _) => "official folds".to_string(),
+        (FoldScheme::KFold(k), Some(col)) => format!("{k}-fold grouped by {col}"),
+        (FoldScheme::KFold(k), None) => format!("stratified {k}-fold, seed {}", args.opts.seed),
     };
     let mut report = Report::cross_validation(
         format!("hark cv ({scheme})"),
@@ -104,7 +117,7 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
     if let Some(f) = partial {
         report.notes.insert(
             0,
-            format!("WARNING: interrupted; fold {f} is partial (trained for fewer epochs) and later folds did not run"),
+            format!("WARNING: interrupted; fold {f} is partial (trained for fewer epochs, or not at all) and later folds did not run"),
         );
     }
     report.write_dir(&args.output)?;
@@ -115,7 +128,7 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
         t0.elapsed().as_secs_f64(),
         args.output.join("report.html").display()
     );
-    Ok(if partial.is_some() {
+    Ok(if partial.is_some() || was_interrupted() {
         Outcome::Interrupted
     } else {
         Outcome::from_failures(opened.skipped + fs.failed.len())

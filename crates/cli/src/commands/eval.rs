@@ -18,7 +18,12 @@ pub fn eval(args: &EvalArgs) -> Result<Outcome> {
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
     let opened = open_dataset(&args.dataset)?;
     let ds = &opened.ds;
-    let clips = hark_pipeline::select_eval_clips(ds, args.fold, args.split.as_deref())?;
+    let clips = hark_pipeline::select_eval_clips(
+        ds,
+        args.fold,
+        args.split.as_deref(),
+        &file.meta.held_out,
+    )?;
     let fs = extract(
         ds,
         &file.meta.features,

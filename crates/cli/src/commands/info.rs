@@ -102,14 +102,17 @@ pub fn model_info(path: &Path) -> Result<String> {
         f.mel_scale
     );
     out += &format!(
-        "  windows:      {} frames ({:.3} s), overlap {}, normalisation {:?}, silence threshold {}\n",
+        "  windows:      {} frames ({:.3} s), overlap {}, normalisation {:?}, silence gates {} and {}\n",
         f.window_frames,
         f.window_seconds(),
         f.overlap,
         f.normalization,
         f.silence_threshold_db
             .map(|t| format!("{t} dBFS"))
-            .unwrap_or_else(|| "off".into())
+            .unwrap_or_else(|| "off".into()),
+        f.silence_relative_db
+            .map(|r| format!("{r} dB below the running peak"))
+            .unwrap_or_else(|| "no relative gate".into())
     );
     let d = &m.decision;
     out += &format!(

@@ -50,13 +50,4 @@ impl Outcome {
             Outcome::Ok
         }
     }
-
-    /// The more serious of two outcomes (interrupted > some failed > ok).
-    pub fn and(self, other: Outcome) -> Outcome {
-        if self.code() >= other.code() {
-            self
-        } else {
-            other
-        }
-    }
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 use hark_features::WindowExtractor;
-use hark_infer::{Decision, ModelFile, Predictor, aggregate, decide};
+use hark_infer::{ClipDecision, ModelFile, Predictor};
 
 use super::Outcome;
 use super::common::aggregation;
@@ -32,14 +32,13 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
         decision = decision.with_threshold(Some(t))?;
     }
     let classes = &file.meta.class_names;
-    let n_classes = predictor.n_classes();
     let mut extractor = WindowExtractor::new(&cfg)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = 0usize;
     let mut buf = Vec::new();
     for path in &args.files {
-        let result = (|| -> Result<(Decision, Vec<f32>, usize)> {
+        let result = (|| -> Result<ClipDecision> {
             let audio = hark_audio::load_mono(path, Some(cfg.sr))?;
             for w in &audio.warnings {
                 eprintln!("warning: {}: {w}", path.display());
@@ -53,24 +52,14 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
                     cfg.window_frames
                 );
             }
-            buf.clear();
-            let mut n = 0;
-            for w in windows.iter().filter(|w| !w.silent) {
-                buf.extend_from_slice(&w.values);
-                n += 1;
-            }
-            if n == 0 {
-                return Ok((Decision::SILENT, vec![0.0; n_classes], windows.len()));
-            }
-            let clip = aggregate(
-                &predictor.predict(&buf, n)?,
-                n_classes,
-                decision.aggregation,
-            );
-            Ok((decide(&clip, decision.threshold), clip, n))
+            Ok(predictor.decide_clip(&windows, &decision, &mut buf)?)
         })();
         match result {
-            Ok((d, clip, n_windows)) => {
+            Ok(ClipDecision {
+                decision: d,
+                probs: clip,
+                windows: n_windows,
+            }) => {
                 let name = d.outcome().name(classes);
                 let p = d.probability;
                 if args.json {

@@ -30,10 +30,19 @@ fn history_paths(model: &Path, report_dir: Option<&Path>) -> (PathBuf, PathBuf) 
 /// `hark train`.
 pub fn train(args: &TrainArgs) -> Result<Outcome> {
     let t0 = Instant::now();
+    // Ctrl-C from here on stops cleanly: after extraction nothing is written, during training
+    // the best epoch so far is kept.
+    let stop = stop_flag();
     let cfg = args.opts.features.to_config()?;
     let opened = open_dataset(&args.dataset)?;
     let ds = &opened.ds;
     let fs = extract(ds, &cfg, args.opts.cache_dir.as_deref(), args.opts.quiet)?;
+    if was_interrupted() {
+        eprintln!(
+            "interrupted during feature extraction (computed features are cached); nothing was written"
+        );
+        return Ok(Outcome::Interrupted);
+    }
     let part = hark_pipeline::partition(
         ds,
         &PartitionOptions {
@@ -58,7 +67,7 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
     );
     let opts = fit_options(&args.opts);
     let mut observer = BarObserver::new(opts.train.epochs, args.opts.quiet, "");
-    let trained = hark_pipeline::fit(ds, &fs, &part, &opts, &mut observer, &stop_flag())?;
+    let trained = hark_pipeline::fit(ds, &fs, &part, &opts, &mut observer, &stop)?;
     drop(observer);
     if trained.interrupted {
         eprintln!(
