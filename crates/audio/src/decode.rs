@@ -2,13 +2,16 @@
 //! information ([`probe`]) and decode a time range to f32 ([`load`]), downmixing and resampling
 //! on the way.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{SeekMode, SeekTo};
 use symphonia::core::units::{Duration, TimeBase, Timestamp};
 
-use crate::open::{codec_name, is_exact_length_codec, is_lossless, make_decoder, map_sym, open};
+use crate::open::{
+    Opened, codec_name, is_exact_length_codec, is_lossless, make_decoder, map_sym, open,
+};
 use crate::types::downmix_into;
 use crate::{Audio, AudioError, AudioWarning, LoadOptions, resample};
 
@@ -78,7 +81,7 @@ impl Damage {
     /// The container skipped `frames` of damaged data before frame `pos`.
     fn lost(&mut self, pos: u64, sr: u32, frames: u64) {
         self.note(pos, sr, frames, || {
-            "the container skipped damaged data (e.g. an Ogg page failing its checksum)".into()
+            "the container skipped damaged data (a jump in timestamps)".into()
         });
     }
 
@@ -99,6 +102,94 @@ impl Damage {
             first_at: self.first_at,
             reason: self.first_reason.clone(),
         })
+    }
+}
+
+/// Ogg pages dropped by the demuxer (see [`crate::ogg_pages`]), repaired while decoding: their
+/// audio becomes silence where symphonia continues the stream, for
+/// [`AudioWarning::DamagedOggPages`].
+struct OggRepair {
+    /// Damaged places the scan found.
+    pages: u64,
+    /// Places where the track lost pages, not yet reached: (frame where symphonia continues,
+    /// frame where the lost audio ends, where a damaged header tells).
+    gaps: VecDeque<(u64, Option<u64>)>,
+    /// The scan found lost pages: jumps in the track's timestamps are theirs.
+    any_gap: bool,
+    /// Frames of silence put in ahead of symphonia's timestamps. symphonia shows the loss one
+    /// page later as a jump in timestamps, which this much of is then not filled again.
+    credit: u64,
+    /// A gap of unknown length is waiting for the next jump in timestamps (or the end).
+    unknown: bool,
+    /// Frames of silence put in for lost pages.
+    silent_frames: u64,
+    first_at: Option<f64>,
+    /// The stream's length: the container's, else the scan's (symphonia may not find it).
+    length: Option<u64>,
+    /// Audio was lost at the end of the stream (the end-of-stream page, so symphonia ends with
+    /// an unexpected end of file that is not a truncation).
+    lost_tail: bool,
+}
+
+impl OggRepair {
+    /// Scan `path` (an Ogg file) for pages symphonia would drop; `None` when it has none.
+    fn scan(path: &Path, o: &Opened) -> Result<Option<Self>, AudioError> {
+        let io = |e| AudioError::from_io(path, e);
+        let file = std::fs::File::open(path).map_err(io)?;
+        let found = crate::ogg_pages::scan(file, o.track_id).map_err(io)?;
+        if found.pages == 0 {
+            return Ok(None);
+        }
+        if is_exact_length_codec(&o.params) && !found.gaps.is_empty() {
+            return Err(AudioError::Corrupt {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{} Ogg page(s) fail their checksum; the lossless stream lost their audio",
+                    found.pages
+                ),
+            });
+        }
+        let frames = |g: u64| {
+            let ts = Timestamp::new(i64::try_from(g).unwrap_or(i64::MAX));
+            ts_to_frames(ts, o.sample_rate, o.time_base)
+        };
+        Ok(Some(OggRepair {
+            pages: found.pages,
+            any_gap: !found.gaps.is_empty(),
+            gaps: found
+                .gaps
+                .iter()
+                .map(|g| (frames(g.after), g.until.map(frames)))
+                .collect(),
+            credit: 0,
+            unknown: false,
+            silent_frames: 0,
+            first_at: None,
+            length: o.declared_frames.or(found.end.map(frames)),
+            lost_tail: false,
+        }))
+    }
+
+    /// `n` frames of lost audio become silence at frame `pos`.
+    fn fill(&mut self, pos: u64, sr: u32, n: u64) {
+        if self.first_at.is_none() {
+            self.first_at = Some(pos as f64 / f64::from(sr));
+        }
+        self.silent_frames += n;
+    }
+
+    /// Lost audio of unknown length at `pos`.
+    fn unknown_at(&mut self, pos: u64, sr: u32) {
+        self.fill(pos, sr, 0);
+        self.unknown = true;
+    }
+
+    fn warning(&self, sr: u32) -> AudioWarning {
+        AudioWarning::DamagedOggPages {
+            pages: self.pages,
+            seconds_lost: self.silent_frames as f64 / f64::from(sr),
+            first_at: self.first_at,
+        }
     }
 }
 
@@ -197,6 +288,11 @@ fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T, AudioError>) -> Result<T,
 fn load_inner(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
     let mut o = open(path)?;
     let mut decoder = make_decoder(path, &o)?;
+    let mut ogg = if o.reader.format_info().short_name == "ogg" {
+        OggRepair::scan(path, &o)?
+    } else {
+        None
+    };
     let sr = o.sample_rate;
     let channels = o.channels;
 
@@ -217,8 +313,11 @@ fn load_inner(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
 
     // Position bookkeeping: `pos` is the frame index of the next decoded frame. After a seek it
     // comes from packet timestamps; otherwise it counts decoded frames.
+    // A file that lost Ogg pages is decoded from its start: after a seek symphonia may time the
+    // page after the loss from its own granule position or from the page before the loss, and
+    // the repair could not tell which.
     let mut seeked = false;
-    if start > 0 {
+    if start > 0 && ogg.as_ref().is_none_or(|g| !g.any_gap) {
         let preroll = if is_lossless(&o.params) {
             0
         } else {
@@ -269,21 +368,63 @@ fn load_inner(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
         if packet.track_id != o.track_id {
             continue;
         }
-        // A lossy container that drops damaged data (an Ogg page failing its checksum) shows it
-        // as a jump in timestamps: fill the gap with silence so later audio keeps its time.
         let pts = ts_to_frames(packet.pts, sr, o.time_base);
+        // Ogg pages that failed their checksum: symphonia continues the stream from the last
+        // good page's end, as if nothing were missing. Put the lost audio's length of silence
+        // there.
+        if let Some(ogg) = &mut ogg {
+            while let Some(&(after, until)) = ogg.gaps.front()
+                && pts + GAP_TOLERANCE_FRAMES >= after
+            {
+                ogg.gaps.pop_front();
+                match (next_pts, until) {
+                    // Before the first audio page: symphonia times this page from its own
+                    // granule position, so the stream just starts late.
+                    (None, _) if !seeked && pts > GAP_TOLERANCE_FRAMES => {
+                        ogg.fill(pos, sr, pts);
+                        push_silence(&mut out, pos, pts, (start, end), out_channels);
+                        pos += pts;
+                    }
+                    (None, _) => {} // (no seek in a file with lost pages)
+                    (Some(_), Some(until)) => {
+                        let n = until.saturating_sub(after);
+                        ogg.fill(pos, sr, n);
+                        ogg.credit += n;
+                        push_silence(&mut out, pos, n, (start, end), out_channels);
+                        pos += n;
+                    }
+                    (Some(_), None) => ogg.unknown_at(pos, sr),
+                }
+            }
+        }
+        // A lossy container that drops damaged data shows it as a jump in timestamps: fill the
+        // gap with silence so later audio keeps its time (less what was filled for Ogg pages
+        // ahead of it).
         if lossy
             && let Some(expected) = next_pts
             && pts > expected + GAP_TOLERANCE_FRAMES
         {
-            let gap = pts - expected;
-            damage.lost(pos, sr, gap);
+            let mut gap = pts - expected;
+            match &mut ogg {
+                Some(ogg) if ogg.any_gap => {
+                    let absorbed = gap.min(ogg.credit);
+                    ogg.credit -= absorbed;
+                    gap -= absorbed;
+                    if gap > GAP_TOLERANCE_FRAMES {
+                        ogg.fill(pos, sr, gap);
+                        ogg.unknown = false;
+                    } else {
+                        gap = 0;
+                    }
+                }
+                _ => damage.lost(pos, sr, gap),
+            }
             push_silence(&mut out, pos, gap, (start, end), out_channels);
             pos += gap;
         }
         next_pts = Some(pts + dur_to_frames(packet.dur, sr, o.time_base));
         if seeked {
-            pos = pts;
+            pos = pts + ogg.as_ref().map_or(0, |g| g.credit);
         }
         if end.is_some_and(|e| pos >= e) {
             break;
@@ -367,20 +508,64 @@ fn load_inner(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
             reason: format!("no packet could be decoded ({})", damage.first_reason),
         });
     }
+    if let Some(ogg) = &mut ogg {
+        // Damage in the last pages: no later packet showed where the loss ends. Fill it at the
+        // end, by the damaged headers' granule positions or up to the declared length.
+        let range_done = end.is_some_and(|e| pos >= e);
+        while let Some((after, until)) = ogg.gaps.pop_front() {
+            if range_done || next_pts.is_none_or(|e| e + GAP_TOLERANCE_FRAMES < after) {
+                continue;
+            }
+            match until {
+                Some(until) => {
+                    let n = until.saturating_sub(after);
+                    ogg.fill(pos, sr, n);
+                    push_silence(&mut out, pos, n, (start, end), out_channels);
+                    pos += n;
+                }
+                None => ogg.unknown_at(pos, sr),
+            }
+            ogg.lost_tail = true;
+        }
+        if ogg.unknown
+            && !range_done
+            && let Some(declared) = ogg.length
+            && pos < declared
+        {
+            let n = declared - pos;
+            ogg.fill(pos, sr, n);
+            push_silence(&mut out, pos, n, (start, end), out_channels);
+            pos += n;
+            ogg.lost_tail = true;
+        }
+        // symphonia did not trim the encoder padding of the page after a loss (it timed that
+        // page from the loss): the declared length bounds the stream.
+        if ogg.silent_frames > 0
+            && let Some(declared) = ogg.length
+        {
+            let max = declared.saturating_sub(start) as usize * out_channels;
+            out.truncate(max);
+        }
+    }
     let mut warnings = o.warnings;
     if let Some(w) = damage.warning(sr) {
         warnings.push(w);
     }
+    if let Some(ogg) = &ogg {
+        warnings.push(ogg.warning(sr));
+    }
     // A lossy stream that ends early is decoded up to the cut and reported. Signs: the last
     // packet is cut (the demuxer hit the end of the file inside it), or the container declares
     // more frames than the stream holds (beyond LOSSY_LENGTH_SLACK_FRAMES).
-    let timeline = decoded_total + damage.silent_frames;
+    let ogg_silence = ogg.as_ref().map_or(0, |g| g.silent_frames);
+    let timeline = decoded_total + damage.silent_frames + ogg_silence;
     let short_of_declared = !seeked
         && start == 0
         && end.is_none_or(|e| e > timeline)
         && o.declared_frames
             .is_some_and(|d| timeline + LOSSY_LENGTH_SLACK_FRAMES < d);
-    if lossy && (ended_mid_packet || short_of_declared) {
+    let lost_tail = ogg.as_ref().is_some_and(|g| g.lost_tail);
+    if lossy && (ended_mid_packet || short_of_declared) && !lost_tail {
         warnings.push(AudioWarning::TruncatedStream {
             decoded_frames: timeline,
             declared_frames: o.declared_frames,

@@ -18,7 +18,7 @@
 //! | WAV (RIFF) | PCM u8, s16, s24, s32, f32, f64; IMA ADPCM; Microsoft ADPCM; A-law/mu-law | `WAVE_FORMAT_EXTENSIBLE` and extra chunks (`LIST`, `fact`, ...) before `data`; placeholder size fields of streaming writers (data size 0 or >= 0x7FFF0000, RIFF size wrong) decode to the end of the file with an [`AudioWarning`]; a specific data size beyond the end of the file is [`AudioError::Truncated`] |
 //! | AIFF / AIFF-C | PCM | |
 //! | FLAC (native) | FLAC | bit-exact |
-//! | Ogg | Vorbis, FLAC | Opus is **not** supported by symphonia; a damaged Vorbis packet is skipped (silence) with an [`AudioWarning`] |
+//! | Ogg | Vorbis, FLAC | Opus is **not** supported by symphonia; a damaged Vorbis packet is skipped (silence) with an [`AudioWarning`]; pages failing their checksum (which symphonia drops in silence) are found by a page scan and their audio replaced by silence, [`AudioWarning::DamagedOggPages`] (FLAC in Ogg: [`AudioError::Corrupt`]) |
 //! | MP3 / MP2 / MP1 (raw) | MPEG-1/2 Layer I-III | a damaged frame is skipped (silence) with an [`AudioWarning`] |
 //! | CAF | PCM, A-law/mu-law, Apple IMA4 ADPCM (`ima4`), AAC-LC, ALAC, FLAC, MP1-3 | iOS recordings (IMA4 verified on a real file); Opus is **not** supported |
 //! | MP4 / M4A / 3GP (ISO BMFF) | AAC-LC, ALAC, MP3, FLAC, PCM | AMR-NB/AMR-WB (`samr`/`sawb`, typical `.3gp` recordings) are **not** supported: [`AudioError::Unsupported`] says so |
@@ -42,10 +42,11 @@
 //! - [`AudioError`]: errors that say how to recover; the caller names the file (`error.rs`).
 //! - [`AudioWarning`]: what a successful decode worked around (`warning.rs`).
 //! - internals: opening and error mapping (`open.rs`), WAV size-field repair (`wav_sizes.rs`),
-//!   first-bytes checks (`sniff.rs`).
+//!   Ogg page checksum scan (`ogg_pages.rs`), first-bytes checks (`sniff.rs`).
 
 mod decode;
 mod error;
+mod ogg_pages;
 mod open;
 mod resample;
 mod sniff;
@@ -63,11 +64,13 @@ pub use decode::{AudioInfo, load, load_mono, probe};
 ///   cutoff (`resample.rs`);
 /// - integer PCM scaling (`x / 2^(bits-1)`) and the mono downmix;
 /// - how damage is decoded (2: rejected lossy packets become silence of their length;
-///   placeholder WAV sizes read to the end of the file).
+///   placeholder WAV sizes read to the end of the file. 3: the audio of Ogg pages failing
+///   their checksum becomes silence of its length at its place, and the stream ends at its
+///   declared length; clean files decode as in 2).
 ///
 /// Feature caches key on it (with [`SINC_LEN`], [`OVERSAMPLING`] and [`CHUNK_FRAMES`]), so
 /// features decoded by other code are never reused.
-pub const NUMERICS_VERSION: u32 = 2;
+pub const NUMERICS_VERSION: u32 = 3;
 pub use error::AudioError;
 pub use resample::{CHUNK_FRAMES, OVERSAMPLING, Resampler, SINC_LEN, resample};
 pub use types::{Audio, LoadOptions, downmix, downmix_into};

@@ -1,6 +1,7 @@
 //! Audio-input stage (audio -> features -> ...): problems that a decode survived. A file with a
-//! placeholder size field in its WAV header, or a lossy stream with a damaged packet, still
-//! decodes; what was repaired or skipped is reported here so that callers can show it.
+//! placeholder size field in its WAV header, a lossy stream with a damaged packet, or an Ogg file
+//! with pages failing their checksum still decodes; what was repaired or skipped is reported here
+//! so that callers can show it.
 //!
 //! Like [`crate::AudioError`], a warning's Display does **not** contain the file's path: the
 //! caller names the file (`eprintln!("warning: {}: {w}", path.display())`).
@@ -30,8 +31,8 @@ pub enum AudioWarning {
     },
     /// Parts of a lossy stream (MP3, Vorbis, AAC) could not be decoded and were replaced by
     /// silence of the same length, keeping later audio at its right time. Each is a packet the
-    /// decoder rejected, or a run of packets the container dropped as damaged (an Ogg page that
-    /// fails its checksum), seen as a jump in timestamps.
+    /// decoder rejected, or a run of packets the container dropped as damaged, seen as a jump in
+    /// timestamps. (Ogg pages failing their checksum are [`AudioWarning::DamagedOggPages`].)
     SkippedPackets {
         /// Number of damaged packets (or dropped runs of packets) skipped.
         count: u64,
@@ -43,6 +44,27 @@ pub enum AudioWarning {
         first_at: f64,
         /// What the decoder reported for the first one.
         reason: String,
+    },
+    /// Pages of an Ogg file fail their CRC-32 checksum, or bytes between pages hold no page: the
+    /// demuxer drops them and resynchronises on the next good page (symphonia does so without a
+    /// word; hark finds them by walking the pages before decoding). The audio of the lost pages
+    /// is replaced by silence of its length at its place, so later audio keeps its time: the
+    /// length comes from the granule positions of the damaged pages' own headers where they
+    /// still fit between the good pages around them. Where no damaged header can be trusted, the
+    /// silence goes where the stream's timestamps show the jump, one page late, or (no later
+    /// jump) at the end, up to the stream's length (declared by the container or by its
+    /// end-of-stream page); without one the decode is shorter and `seconds_lost` counts only
+    /// what could be measured. A file that lost pages is decoded from its start even for a
+    /// time range (no seek). Vorbis only: FLAC in Ogg that loses pages is
+    /// [`crate::AudioError::Corrupt`]. [`crate::probe`] does not scan the pages.
+    DamagedOggPages {
+        /// Damaged places: pages failing their checksum, plus runs of garbage between pages.
+        pages: u64,
+        /// Seconds of audio lost with them (at the native rate), replaced by silence. 0 when the
+        /// damage held no audio of the decoded stream (garbage between pages, another stream).
+        seconds_lost: f64,
+        /// Where the first lost audio belonged, in seconds, when audio was lost.
+        first_at: Option<f64>,
     },
     /// A lossy stream ends early: the file was cut off (an interrupted download or copy). All
     /// audio up to the cut was decoded.
@@ -78,6 +100,26 @@ impl std::fmt::Display for AudioWarning {
                 "skipped {count} of {total} packets that could not be decoded (the first at \
                  {first_at:.3} s: {reason}); replaced them by {silence:.3} s of silence"
             ),
+            AudioWarning::DamagedOggPages {
+                pages,
+                seconds_lost,
+                first_at,
+            } => {
+                write!(
+                    f,
+                    "{pages} damaged Ogg page{} (failed checksum or garbage between pages) \
+                     dropped by the demuxer",
+                    if *pages == 1 { "" } else { "s" }
+                )?;
+                match first_at {
+                    Some(t) => write!(
+                        f,
+                        "; {seconds_lost:.3} s of audio lost (the first at {t:.3} s), replaced \
+                         by silence"
+                    ),
+                    None => write!(f, "; no audio of this stream was lost"),
+                }
+            }
             AudioWarning::TruncatedStream {
                 decoded_frames,
                 declared_frames: Some(declared),
