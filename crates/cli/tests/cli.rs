@@ -392,40 +392,34 @@ fn interrupted_training_exits_130_with_a_complete_model() {
     let model = dir.path().join("m.hark");
     let cache = dir.path().join("cache");
     let demo = repo().join("demo/fsdd-mini");
-    let child = Command::new(env!("CARGO_BIN_EXE_hark"))
-        .args([
-            "train",
-            demo.to_str().expect("utf8"),
-            "-o",
-            model.to_str().expect("utf8"),
-            "--preset",
-            "speech",
-            "--epochs",
-            "500",
-            "--patience",
-            "0",
-            "--quiet",
-            "--cache-dir",
-            cache.to_str().expect("utf8"),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn hark");
-    // Give it time to start (the Ctrl-C handler is installed before any work).
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
-    let o = child.wait_with_output().expect("wait");
-    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    let (o, log) = interrupted_after_first_epoch(&[
+        "train",
+        demo.to_str().expect("utf8"),
+        "-o",
+        model.to_str().expect("utf8"),
+        "--preset",
+        "speech",
+        "--epochs",
+        "500",
+        "--patience",
+        "0",
+        "--cache-dir",
+        cache.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(130), "{log}");
+    assert!(log.contains("keeping the best epoch"), "{log}");
+    // A complete file holding a trained epoch (interrupted before the first epoch, nothing
+    // would be written: an untrained model must never replace a good one).
     let info = hark(&["info", model.to_str().expect("utf8")]);
     assert!(
         info.status.success(),
         "the model file is complete: {}",
         text(&info)
+    );
+    let out = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        !out.contains("(best 0)"),
+        "an untrained model was written: {out}"
     );
 }
 
@@ -505,37 +499,57 @@ fn interrupted_cross_validation_marks_the_partial_fold() {
     let manifest = demo_manifest(dir.path());
     let out = dir.path().join("cv");
     let cache = dir.path().join("cache");
-    let child = Command::new(env!("CARGO_BIN_EXE_hark"))
-        .args([
-            "cv",
-            manifest.to_str().expect("utf8"),
-            "--folds",
-            "k=3",
-            "--preset",
-            "speech",
-            "--epochs",
-            "500",
-            "--patience",
-            "0",
-            "--quiet",
-            "-o",
-            out.to_str().expect("utf8"),
-            "--cache-dir",
-            cache.to_str().expect("utf8"),
-        ])
+    let (o, log) = interrupted_after_first_epoch(&[
+        "cv",
+        manifest.to_str().expect("utf8"),
+        "--folds",
+        "k=3",
+        "--preset",
+        "speech",
+        "--epochs",
+        "500",
+        "--patience",
+        "0",
+        "-o",
+        out.to_str().expect("utf8"),
+        "--cache-dir",
+        cache.to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(130), "{log}");
+    let json = std::fs::read_to_string(out.join("report.json")).expect("report.json");
+    assert!(json.contains("PARTIAL"), "{json}");
+    assert!(json.contains("is partial"), "{json}");
+}
+
+/// Run `hark ARGS`, send it Ctrl-C (SIGINT) once it has printed its first finished epoch
+/// (so the interrupt always lands during training, however slow the machine), and wait for
+/// it to end. Returns the output with the stderr lines read before the interrupt included.
+#[cfg(unix)]
+fn interrupted_after_first_epoch(args: &[&str]) -> (Output, String) {
+    use std::io::{BufRead, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn hark");
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut seen = String::new();
+    let mut line = String::new();
+    while stderr.read_line(&mut line).expect("read stderr") > 0 {
+        seen.push_str(&line);
+        let epoch_done = line.contains("epoch") && line.contains("loss");
+        line.clear();
+        if epoch_done {
+            break;
+        }
+    }
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(sent.success());
+    stderr.read_to_string(&mut seen).expect("read stderr");
     let o = child.wait_with_output().expect("wait");
-    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
-    let json = std::fs::read_to_string(out.join("report.json")).expect("report.json");
-    assert!(json.contains("PARTIAL"), "{json}");
-    assert!(json.contains("is partial"), "{json}");
+    (o, seen)
 }
