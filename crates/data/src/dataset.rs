@@ -33,6 +33,21 @@ impl Split {
             _ => None,
         }
     }
+
+    /// The name used in manifests, flags and messages: `train`, `validation` or `test`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Validation => "validation",
+            Split::Test => "test",
+        }
+    }
+}
+
+impl std::fmt::Display for Split {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One labelled example: a whole audio file or a segment of one.

@@ -94,7 +94,7 @@ pub fn select_eval_clips(
     };
     let present: Vec<Split> = {
         let mut v: Vec<Split> = ds.clips.iter().filter_map(|c| c.split).collect();
-        v.sort_by_key(|s| format!("{s:?}"));
+        v.sort_by_key(|s| s.name());
         v.dedup();
         v
     };
@@ -104,7 +104,7 @@ pub fn select_eval_clips(
             Some(parsed.ok_or_else(|| PipelineError::NoSuch {
                 kind: "split",
                 given: s.to_string(),
-                available: list(present.iter().map(|p| format!("{p:?}").to_lowercase())),
+                available: list(present.iter()),
             })?)
         }
         None if fold.is_none() && present.contains(&Split::Test) => Some(Split::Test),
@@ -118,7 +118,15 @@ pub fn select_eval_clips(
     });
     if clips.is_empty() {
         return Err(PipelineError::NoClips {
-            what: format!("selected for evaluation (fold {fold:?}, split {split:?})"),
+            what: format!(
+                "selected for evaluation ({})",
+                match (fold, split) {
+                    (Some(f), Some(s)) => format!("fold {f}, split {s}"),
+                    (Some(f), None) => format!("fold {f}"),
+                    (None, Some(s)) => format!("split {s}"),
+                    (None, None) => "every clip".into(),
+                }
+            ),
         });
     }
     Ok(clips)
