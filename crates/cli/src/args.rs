@@ -55,6 +55,19 @@ pub enum Command {
     /// Classify audio files with a trained model.
     #[command(after_help = EXIT_CODES_HELP)]
     Predict(PredictArgs),
+    /// Print a shell completion script (e.g. `hark completions bash > ~/.local/share/bash-completion/completions/hark`).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the manual page in roff (e.g. `hark man > hark.1 && man ./hark.1`).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

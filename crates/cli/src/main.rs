@@ -20,6 +20,8 @@ fn main() -> ExitCode {
         Command::Eval(a) => commands::eval(&a),
         Command::Cv(a) => commands::cv(&a),
         Command::Predict(a) => commands::predict(&a),
+        Command::Completions(a) => commands::completions(&a),
+        Command::Man => commands::man(),
     };
     match result {
         Ok(outcome) => ExitCode::from(outcome.code()),

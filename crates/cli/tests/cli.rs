@@ -553,3 +553,31 @@ fn interrupted_after_first_epoch(args: &[&str]) -> (Output, String) {
     let o = child.wait_with_output().expect("wait");
     (o, seen)
 }
+
+/// Completion scripts for every shell and the manual page come from the real flag definitions.
+#[test]
+fn completions_for_each_shell_and_a_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = hark(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", text(&o));
+        let script = String::from_utf8_lossy(&o.stdout);
+        assert!(script.contains("hark"), "{shell}");
+        assert!(
+            script.contains("silence-threshold-db"),
+            "{shell}: flags are completed"
+        );
+    }
+    let o = hark(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2), "unknown shell is a usage error");
+    let o = hark(&["man"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let page = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH hark"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Exit codes"),
+        "the man page documents the exit codes"
+    );
+}

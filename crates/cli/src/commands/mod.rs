@@ -4,6 +4,7 @@
 //! Flow: outermost layer; calls into audio, features, data, pipeline, infer and eval.
 
 mod common;
+mod completions;
 mod cv;
 mod eval;
 mod features;
@@ -13,6 +14,7 @@ mod spectrogram;
 mod train;
 
 pub use common::fit_options;
+pub use completions::{completions, man};
 pub use cv::cv;
 pub use eval::eval;
 pub use features::features;
