@@ -28,7 +28,7 @@ pub enum AudioError {
         path: PathBuf,
     },
     /// The file exists but could not be read (permissions, a directory, a disk error).
-    #[error("could not read the file: {source}; check permissions and that it is a regular file")]
+    #[error("could not read the file; check permissions and that it is a regular file")]
     Io {
         /// The file being read.
         path: PathBuf,

@@ -29,16 +29,10 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
+            // hark's error types print only their own message; each cause comes once, here.
             eprintln!("error: {err}");
-            // Some error types print their cause inside their own message too: show each
-            // cause once.
-            let mut shown = err.to_string();
             for cause in err.chain().skip(1) {
-                let text = cause.to_string();
-                if !shown.contains(&text) {
-                    eprintln!("  caused by: {text}");
-                }
-                shown = text;
+                eprintln!("  caused by: {cause}");
             }
             if hark::progress::was_interrupted() {
                 ExitCode::from(130)

@@ -198,17 +198,23 @@ fn train_eval_predict_round_trip() {
         "feature settings shown: {info}"
     );
 
+    // `hark eval MODEL MANIFEST EXTRA... -o OUT --quiet --cache-dir CACHE`.
+    let eval = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            model.to_str().expect("utf8"),
+            manifest.to_str().expect("utf8"),
+            "-o",
+            out.to_str().expect("utf8"),
+            "--quiet",
+            "--cache-dir",
+            cache.to_str().expect("utf8"),
+        ];
+        args.extend_from_slice(extra);
+        hark(&args)
+    };
     let report = dir.path().join("report");
-    let o = hark(&[
-        "eval",
-        model.to_str().expect("utf8"),
-        manifest.to_str().expect("utf8"),
-        "-o",
-        report.to_str().expect("utf8"),
-        "--quiet",
-        "--cache-dir",
-        cache.to_str().expect("utf8"),
-    ]);
+    let o = eval(&report, &[]);
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -290,18 +296,7 @@ fn train_eval_predict_round_trip() {
 
     // Evaluating clips the model was trained on warns, and the report says so.
     let report_train = dir.path().join("report-train");
-    let o = hark(&[
-        "eval",
-        model.to_str().expect("utf8"),
-        manifest.to_str().expect("utf8"),
-        "--split",
-        "train",
-        "-o",
-        report_train.to_str().expect("utf8"),
-        "--quiet",
-        "--cache-dir",
-        cache.to_str().expect("utf8"),
-    ]);
+    let o = eval(&report_train, &["--split", "train"]);
     assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
     assert!(text(&o).contains("used to train the model"), "{}", text(&o));
     let json = std::fs::read_to_string(report_train.join("report.json")).expect("report.json");
@@ -310,18 +305,7 @@ fn train_eval_predict_round_trip() {
     assert!(html.contains("NOT held out"));
 
     // An unknown split names the ones that exist.
-    let o = hark(&[
-        "eval",
-        model.to_str().expect("utf8"),
-        manifest.to_str().expect("utf8"),
-        "--split",
-        "dev",
-        "-o",
-        report_train.to_str().expect("utf8"),
-        "--quiet",
-        "--cache-dir",
-        cache.to_str().expect("utf8"),
-    ]);
+    let o = eval(&report_train, &["--split", "dev"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("train, test") || text(&o).contains("test, train"),
@@ -330,18 +314,7 @@ fn train_eval_predict_round_trip() {
     );
 
     // --target-precision tunes on the validation clips and stores the threshold with its pooling.
-    let o = hark(&[
-        "eval",
-        model.to_str().expect("utf8"),
-        manifest.to_str().expect("utf8"),
-        "--target-precision",
-        "0.5",
-        "-o",
-        report.to_str().expect("utf8"),
-        "--quiet",
-        "--cache-dir",
-        cache.to_str().expect("utf8"),
-    ]);
+    let o = eval(&report, &["--target-precision", "0.5"]);
     assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
     assert!(text(&o).contains("validation clips"), "{}", text(&o));
     let o = hark(&["info", model.to_str().expect("utf8")]);

@@ -153,7 +153,7 @@ pub enum DataError {
         found: String,
     },
     /// A CSV file could not be parsed at all (not valid UTF-8, unreadable header).
-    #[error("{file}: cannot parse CSV: {source}; save it as UTF-8 CSV with a header row")]
+    #[error("{file}: cannot parse CSV; save it as UTF-8 CSV with a header row")]
     Csv {
         /// The CSV file.
         file: PathBuf,
@@ -187,7 +187,7 @@ pub enum DataError {
     Features(#[from] hark_features::FeatureError),
     /// The feature cache directory cannot be created.
     #[error(
-        "cannot create feature cache directory {path}: {source}; pick another --cache-dir or disable the cache"
+        "cannot create feature cache directory {path}; pick another --cache-dir or disable the cache"
     )]
     CacheDir {
         /// The cache directory.
@@ -204,4 +204,18 @@ pub enum DataError {
         /// The rayon error message.
         reason: String,
     },
+}
+
+/// An error and its causes on one line (`message: cause: cause`), for reports that keep
+/// errors as text (e.g. [`crate::FailedClip::error`]). Error types here print only their own
+/// message; their causes travel in `source()`.
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }

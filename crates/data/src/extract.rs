@@ -285,7 +285,7 @@ impl Job<'_> {
         };
         let audio = match hark_audio::load(&clip.path, &opts) {
             Ok(a) => a,
-            Err(e) => return fail(e.to_string()),
+            Err(e) => return fail(crate::error::with_causes(&e)),
         };
         self.counters.computed.fetch_add(1, Ordering::Relaxed);
         let windows = select_windows(extractor.windows(&audio.samples));

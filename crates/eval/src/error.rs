@@ -65,7 +65,7 @@ pub enum EvalError {
     /// A report file could not be written. Nothing partial is left at `path`: files are
     /// written to a temporary file in the same folder and renamed into place.
     /// Recover: check the folder exists and is writable, and that the disk is not full.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -29,7 +29,7 @@ pub enum FeatureError {
     },
     /// Writing an output file failed; nothing was left at `path` (writes are atomic).
     /// Check that the folder exists and is writable, then retry.
-    #[error("could not write {path}: {source}")]
+    #[error("could not write {path}")]
     Write {
         /// Destination file.
         path: PathBuf,

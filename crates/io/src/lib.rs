@@ -46,7 +46,7 @@ where
     // tempfile creates 0600 files; outputs are ordinary files (0644 before the umask).
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let tmp = builder.tempfile_in(dir)?;
+    let tmp = builder.tempfile_in(dir).map_err(without_temp_path)?;
     {
         let mut w = BufWriter::new(tmp.as_file());
         fill(&mut w)?;
@@ -56,6 +56,22 @@ where
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)?;
     Ok(())
+}
+
+/// tempfile names its temporary file in its errors (`{cause} at path ".x.csv.G4Z9ZX.tmp"`,
+/// from a private wrapper type, so the cause cannot be taken out as a value); the user asked
+/// for `x.csv` and never sees that name, so keep only the cause text (callers name the
+/// destination).
+fn without_temp_path(e: std::io::Error) -> std::io::Error {
+    if e.get_ref().is_none() {
+        return e; // a plain OS error: no path in it
+    }
+    let kind = e.kind();
+    let mut text = e.to_string();
+    if let Some(at) = text.rfind(" at path ") {
+        text.truncate(at);
+    }
+    std::io::Error::new(kind, text)
 }
 
 #[cfg(unix)]
@@ -107,5 +123,9 @@ mod tests {
         let p = dir.path().join("no/such/folder/out.csv");
         let e = write_atomic(&p, b"x").expect_err("missing folder");
         assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        assert!(
+            !e.to_string().contains(".tmp"),
+            "no temporary file name: {e}"
+        );
     }
 }

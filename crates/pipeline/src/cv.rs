@@ -235,11 +235,9 @@ pub struct CvOptions {
     pub scheme: FoldScheme,
     /// Keep clips with the same value of this column together (k-fold only).
     pub group_by: Option<String>,
-    /// Share of the training side held out for validation in each round.
-    pub validation_fraction: f32,
-    /// Seed of the folds and of the validation split.
-    pub seed: u64,
-    /// Model and training settings of every round.
+    /// Model and training settings of every round. Its `train.validation_fraction` is the
+    /// share of each round's training side held out for validation, and its `train.seed`
+    /// seeds that split (the folds take the seed given to [`cv_folds`]).
     pub fit: FitOptions,
 }
 
@@ -267,11 +265,12 @@ pub fn run_fold(
     observer: &mut dyn TrainObserver,
     stop: &AtomicBool,
 ) -> Result<FoldResult, PipelineError> {
+    let t = &opts.fit.train;
     let part = cv_partition(
         ds,
         fold,
-        opts.validation_fraction,
-        opts.seed,
+        t.validation_fraction,
+        t.seed,
         opts.group_by.as_deref(),
     );
     let trained = fit(ds, fs, &part, &opts.fit, observer, stop)?;

@@ -32,7 +32,7 @@ pub enum PlotError {
     },
     /// Writing the picture failed; nothing was left at `path` (writes are atomic). Check that
     /// the folder exists and is writable, then retry.
-    #[error("could not write {path}: {source}")]
+    #[error("could not write {path}")]
     Write {
         /// Destination file.
         path: PathBuf,

@@ -24,11 +24,14 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
     let opts = CvOptions {
         scheme: args.folds,
         group_by: args.group_by.clone(),
-        validation_fraction: args.opts.validation_fraction,
-        seed: args.opts.seed,
         fit: fit_options(&args.opts),
     };
-    let folds = hark_pipeline::cv_folds(ds, opts.scheme, opts.group_by.as_deref(), opts.seed)?;
+    let folds = hark_pipeline::cv_folds(
+        ds,
+        opts.scheme,
+        opts.group_by.as_deref(),
+        opts.fit.train.seed,
+    )?;
     let unknown: Vec<u32> = args
         .only
         .iter()

@@ -43,13 +43,14 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
         );
         return Ok(Outcome::Interrupted);
     }
+    let opts = fit_options(&args.opts);
     let part = hark_pipeline::partition(
         ds,
         &PartitionOptions {
             val_fold: args.val_fold,
             test_fold: args.test_fold,
-            validation_fraction: args.opts.validation_fraction,
-            seed: args.opts.seed,
+            validation_fraction: opts.train.validation_fraction,
+            seed: opts.train.seed,
         },
     )?;
     if !part.test.is_empty() {
@@ -65,7 +66,6 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
         ds.classes.len(),
         part.protocol
     );
-    let opts = fit_options(&args.opts);
     let mut observer = BarObserver::new(opts.train.epochs, args.opts.quiet, "");
     let trained = hark_pipeline::fit(ds, &fs, &part, &opts, &mut observer, &stop)?;
     drop(observer);
