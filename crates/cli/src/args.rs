@@ -420,6 +420,14 @@ pub struct TrainOpts {
     /// Window pooling for clip decisions.
     #[arg(long, value_enum, default_value = "mean")]
     pub aggregation: AggregationArg,
+    /// Store an "unknown" threshold in the model: the lowest one at which this share of the
+    /// validation clips the model answers are right (clips below it are predicted
+    /// `unknown`; `hark predict --threshold` overrides it).
+    #[arg(long, default_value_t = hark_pipeline::DEFAULT_TARGET_PRECISION, value_parser = probability, allow_negative_numbers = true)]
+    pub target_precision: f32,
+    /// Store no unknown-threshold: every clip gets a class.
+    #[arg(long, conflicts_with = "target_precision")]
+    pub no_threshold: bool,
     /// Feature cache folder [default: $HARK_CACHE_DIR, else ~/.cache/hark].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,

@@ -190,12 +190,55 @@ fn train_eval_predict_round_trip() {
     assert!(log.contains("missing.wav"), "missing file reported: {log}");
     assert!(log.contains("corrupt.wav"), "corrupt file reported: {log}");
 
+    // The unknown-threshold is chosen on the validation clips by default, and stored.
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("validation clips for precision 0.95"),
+        "{}",
+        text(&o)
+    );
     let o = hark(&["info", model.to_str().expect("utf8")]);
     assert!(o.status.success(), "{}", text(&o));
     let info = String::from_utf8_lossy(&o.stdout);
     assert!(
         info.contains("sr") && info.contains("8000"),
         "feature settings shown: {info}"
+    );
+    assert!(
+        info.contains("tuned on validation clips for mean pooling"),
+        "threshold stored at training: {info}"
+    );
+    assert!(
+        info.contains("recorded at 8000 Hz"),
+        "input profile shown: {info}"
+    );
+
+    // Inputs far from the training audio are predicted with a warning saying what differs.
+    let narrow = dir.path().join("narrow.wav");
+    let tone = |sr: u32, secs: u32| -> Vec<i16> {
+        (0..sr * secs)
+            .map(|i| ((i as f32 * 0.05).sin() * 8000.0) as i16)
+            .collect()
+    };
+    write_wav(&narrow, 4000, &tone(4000, 1));
+    let long = dir.path().join("long.wav");
+    write_wav(&long, 8000, &tone(8000, 30));
+    let o = hark(&[
+        "predict",
+        model.to_str().expect("utf8"),
+        narrow.to_str().expect("utf8"),
+        long.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("narrow.wav: recorded at 4000 Hz, so nothing above 2000 Hz"),
+        "{err}"
+    );
+    assert!(err.contains("long.wav: 30.0 s long, much longer"), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("narrow.wav")).count(),
+        1,
+        "only the rate differs for the 1 s file: {err}"
     );
 
     // `hark eval MODEL MANIFEST EXTRA... -o OUT --quiet --cache-dir CACHE`.
@@ -248,7 +291,14 @@ fn train_eval_predict_round_trip() {
                 .then(|| (demo.join(f[0]).display().to_string(), f[1].to_string()))
         })
         .collect();
-    let mut args = vec!["predict", model.to_str().expect("utf8"), "--json"];
+    // Every clip answered here (the stored unknown-threshold is checked below).
+    let mut args = vec![
+        "predict",
+        model.to_str().expect("utf8"),
+        "--json",
+        "--threshold",
+        "0",
+    ];
     let known: Vec<&(String, String)> = ["0", "1", "7"]
         .iter()
         .map(|c| {

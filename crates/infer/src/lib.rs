@@ -31,6 +31,7 @@ mod held_out;
 mod migrate;
 mod model_file;
 mod predict;
+mod profile;
 mod weights;
 
 pub use decision::{
@@ -41,4 +42,7 @@ pub use error::InferError;
 pub use held_out::{ClipKey, HeldOut, Overlap, dataset_fingerprint};
 pub use model_file::{FORMAT_NAME, FORMAT_VERSION, ModelFile, ModelMeta, TrainingSummary, utc_now};
 pub use predict::{ClipDecision, PREDICT_BATCH, Predictor};
+pub use profile::{
+    BANDWIDTH_SHARE, InputProfile, InputStats, LEVEL_MARGIN_DB, LONG_FACTOR, SHORT_FACTOR, Spread,
+};
 pub use weights::{ModelWeights, NamedTensor};

@@ -5,14 +5,16 @@
 //!
 //! Layout: standard safetensors (8-byte header length, JSON header, raw little-endian f32
 //! data), so any safetensors reader can open it. The header's `__metadata__` holds
-//! `"format": "hark-model"`, `"format_version": "2"` and `"hark": <ModelMeta as JSON>`.
+//! `"format": "hark-model"`, `"format_version": "3"` and `"hark": <ModelMeta as JSON>`.
 //! Tensor names are the layer plan's ([`hark_model::LayerPlan::params`]).
 //!
 //! Reading is strict: the numbers that were trained are the numbers that run, so a missing
 //! or unknown field in `features` or `decision` is an error naming it, never a default
 //! filled in silently. Version 1 files (hark 0.1 before the layer plan) are migrated
 //! explicitly: tensor names are mapped to the plan's, and the fields version 1 did not have
-//! get the values version 1 behaved with. Files are written atomically (hark-io).
+//! get the values version 1 behaved with. Format 3 added the training clips' [`InputProfile`]
+//! (for warnings only, never for numbers): files of format 1 and 2 load without one. Files
+//! are written atomically (hark-io).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,12 +26,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::migrate;
-use crate::{DecisionConfig, HeldOut, InferError, ModelWeights, NamedTensor};
+use crate::{DecisionConfig, HeldOut, InferError, InputProfile, ModelWeights, NamedTensor};
 
 /// Value of `__metadata__.format` in every hark model file.
 pub const FORMAT_NAME: &str = "hark-model";
 /// Newest model-file format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// How the model was trained (for reports; prediction does not need it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -74,6 +76,10 @@ pub struct ModelMeta {
     pub held_out: HeldOut,
     /// Training summary.
     pub training: TrainingSummary,
+    /// The training clips' recording rates, durations and levels, for warnings when an input
+    /// is far from them. `None` in files before format 3 (and then nothing is checked).
+    #[serde(default)]
+    pub input_profile: Option<InputProfile>,
 }
 
 impl ModelMeta {

@@ -81,6 +81,7 @@ fn random_file(cfg: &ModelConfig, mels: usize, frames: usize, n_classes: usize) 
             input_shape: [1, mels, frames],
             held_out: HeldOut::default(),
             training: TrainingSummary::default(),
+            input_profile: None,
         },
         weights: ModelWeights { tensors },
     }
@@ -269,7 +270,7 @@ fn model_file_round_trips_and_reads_strictly() {
     assert_eq!(back, file);
 
     // Remove one feature setting from the metadata: reading must name it, not default it.
-    let edited = edit_meta(&bytes, "2", |meta| {
+    let edited = edit_meta(&bytes, "3", |meta| {
         meta["features"]
             .as_object_mut()
             .expect("features object")
@@ -281,11 +282,32 @@ fn model_file_round_trips_and_reads_strictly() {
     assert!(e.contains("features.hop_length"), "{e}");
 
     // A threshold outside [0, 1] is refused where it enters.
-    let edited = edit_meta(&bytes, "2", |meta| {
+    let edited = edit_meta(&bytes, "3", |meta| {
         meta["decision"]["threshold"] = 1.5.into()
     });
     let e = ModelFile::from_bytes(&edited, Path::new("m.hark")).expect_err("bad threshold");
     assert!(e.to_string().contains("threshold"), "{e}");
+
+    // Format 2 had no input profile: such files load, with nothing to check inputs against.
+    let mut with_profile = file.clone();
+    with_profile.meta.input_profile = Some(hark_infer::InputProfile {
+        clips: 3,
+        sample_rates: vec![8_000, 44_100],
+        duration_s: hark_infer::Spread::of([1.0, 2.0, 3.0]),
+        level_dbfs: None,
+    });
+    let bytes3 = with_profile.to_bytes().expect("serialise");
+    assert_eq!(
+        ModelFile::from_bytes(&bytes3, Path::new("m.hark")).expect("format 3"),
+        with_profile
+    );
+    let v2 = edit_meta(&bytes3, "2", |meta| {
+        meta.as_object_mut()
+            .expect("meta object")
+            .remove("input_profile");
+    });
+    let old = ModelFile::from_bytes(&v2, Path::new("m.hark")).expect("format 2 loads");
+    assert_eq!(old.meta.input_profile, None);
 
     // The error does not repeat the path: callers print it once.
     let e = ModelFile::from_bytes(b"not a model", Path::new("m.hark")).expect_err("garbage");

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use hark_data::{Dataset, FeatureSet};
 use hark_eval::Metrics;
-use hark_infer::Predictor;
+use hark_infer::{DecisionConfig, Predictor};
 use hark_train::TrainObserver;
 
 use crate::partition::split_clips;
@@ -255,7 +255,7 @@ pub struct FoldResult {
 }
 
 /// Run one cross-validation round: partition ([`cv_partition`]), fit, and score the fold's
-/// test clips with the round's model. `stop` ends training early (the result then says
+/// test clips with the round's model, every clip answered (no unknown-threshold). `stop` ends training early (the result then says
 /// `trained.interrupted`; the caller decides whether a partial fold counts).
 pub fn run_fold(
     ds: &Dataset,
@@ -275,7 +275,14 @@ pub fn run_fold(
     );
     let trained = fit(ds, fs, &part, &opts.fit, observer, stop)?;
     let predictor = Predictor::new(&trained.file)?;
-    let preds = predict_clips(&predictor, fs, &part.test, &trained.file.meta.decision)?;
+    // Cross-validation scores the closed-set decision (every clip answered: the accuracy
+    // the literature reports); each round's model still stores the threshold chosen on its
+    // validation clips, and the report's sweep shows what a threshold would do.
+    let closed = DecisionConfig {
+        threshold: None,
+        ..trained.file.meta.decision
+    };
+    let preds = predict_clips(&predictor, fs, &part.test, &closed)?;
     let metrics = metrics_for(ds, &trained.file.meta.class_names, &preds)?;
     Ok(FoldResult {
         fold: fold.fold,

@@ -76,6 +76,26 @@ pub fn metrics_for(
     Ok(hark_eval::evaluate(classes, &y_true, &y_pred)?)
 }
 
+/// Precision/coverage sweep ([`hark_eval::threshold_sweep`]) of the predicted clips whose
+/// label is one of `classes`; silent clips are left out (no threshold answers them).
+pub(crate) fn sweep_of(
+    ds: &Dataset,
+    classes: &[String],
+    preds: &[ClipPrediction],
+) -> Result<Vec<ThresholdPoint>, PipelineError> {
+    let (probs, y_true): (Vec<&[f32]>, Vec<usize>) = preds
+        .iter()
+        .filter(|p| !p.decision.silent)
+        .filter_map(|p| {
+            classes
+                .iter()
+                .position(|c| *c == ds.clips[p.clip].label)
+                .map(|t| (p.probs.as_slice(), t))
+        })
+        .unzip();
+    Ok(hark_eval::threshold_sweep(&probs, &y_true)?)
+}
+
 /// Clips to evaluate: those of `fold` and/or `split`. By default, the fold the model held out
 /// for testing (from its `held` record, when `ds` has that fold), else the test split when the
 /// dataset has one, else every clip.
@@ -170,17 +190,7 @@ pub fn evaluate(
     }
     let predictor = Predictor::new(file)?;
     let preds = predict_clips(&predictor, fs, clips, decision)?;
-    let (probs, y_true): (Vec<Vec<f32>>, Vec<usize>) = preds
-        .iter()
-        .filter(|p| !p.decision.silent)
-        .filter_map(|p| {
-            classes
-                .iter()
-                .position(|c| *c == ds.clips[p.clip].label)
-                .map(|t| (p.probs.clone(), t))
-        })
-        .unzip();
-    let sweep = hark_eval::threshold_sweep(&probs, &y_true)?;
+    let sweep = sweep_of(ds, classes, &preds)?;
     let metrics = metrics_for(ds, classes, &preds)?;
     let held = &file.meta.held_out;
     let keys: Vec<_> = ds.clips.iter().map(clip_key).collect();

@@ -12,12 +12,21 @@ use hark_infer::{
 use hark_model::ModelConfig;
 use hark_train::{EpochStats, TrainConfig, TrainObserver};
 
+use crate::evaluate::sweep_of;
 use crate::{
-    Partition, PipelineError, held_out_record, metrics_for, predict_clips, training_windows,
+    Partition, PipelineError, held_out_record, input_profile, metrics_for, predict_clips,
+    training_windows,
 };
 
+/// Precision on the validation clips that the stored "unknown" threshold is chosen for, by
+/// default: the model answers a clip when its top probability is at least the lowest
+/// threshold at which 95% of the validation clips it answers are right. A model already that
+/// precise on every validation clip gets the lowest top probability among them, so it says
+/// "unknown" only below anything it was sure enough about in validation.
+pub const DEFAULT_TARGET_PRECISION: f32 = 0.95;
+
 /// Model and training settings. `Default` trains exactly as `hark train` does without flags.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FitOptions {
     /// Architecture. Default SB-CNN.
     pub model: ModelConfig,
@@ -25,6 +34,49 @@ pub struct FitOptions {
     pub train: TrainConfig,
     /// Window pooling stored for clip decisions. Default mean.
     pub aggregation: Aggregation,
+    /// Choose the stored unknown-threshold on the validation clips for this precision
+    /// ([`hark_eval::pick_threshold`]); `None` stores no threshold (every clip answered).
+    /// Default [`DEFAULT_TARGET_PRECISION`].
+    pub target_precision: Option<f32>,
+}
+
+impl Default for FitOptions {
+    fn default() -> FitOptions {
+        FitOptions {
+            model: ModelConfig::default(),
+            train: TrainConfig::default(),
+            aggregation: Aggregation::default(),
+            target_precision: Some(DEFAULT_TARGET_PRECISION),
+        }
+    }
+}
+
+/// How the stored unknown-threshold was chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tuning {
+    /// No target precision was asked for: no threshold stored.
+    Off,
+    /// No validation clip had a usable prediction: no threshold stored.
+    NoValidation,
+    /// No threshold reaches the target on the validation clips: no threshold stored.
+    Unreachable {
+        /// The precision asked for.
+        target: f32,
+    },
+    /// Stored: the lowest threshold reaching `target` on `clips` validation clips, answering
+    /// `coverage` of them.
+    Chosen {
+        /// The precision asked for.
+        target: f32,
+        /// The threshold stored.
+        threshold: f32,
+        /// Share of the validation clips answered at it.
+        coverage: f32,
+        /// Precision reached on them.
+        precision: f32,
+        /// Validation clips it was chosen on.
+        clips: usize,
+    },
 }
 
 /// Everything one training run produces.
@@ -40,6 +92,8 @@ pub struct Trained {
     pub windows: (usize, usize),
     /// Training or validation clips left out because they were entirely silent.
     pub silent_clips: usize,
+    /// How the stored unknown-threshold was chosen.
+    pub tuning: Tuning,
     /// True when `stop` was raised after at least one epoch: the file holds the best epoch so
     /// far. (Raised before any epoch finished, [`fit`] returns
     /// [`PipelineError::Interrupted`] instead of an untrained model.)
@@ -78,7 +132,7 @@ pub fn fit(
     if outcome.interrupted && outcome.best_epoch == 0 {
         return Err(PipelineError::Interrupted);
     }
-    let decision = DecisionConfig {
+    let mut decision = DecisionConfig {
         aggregation: opts.aggregation,
         ..DecisionConfig::default()
     };
@@ -98,7 +152,7 @@ pub fn fit(
         train_config: serde_json::to_value(&opts.train).ok(),
         silent_clips,
     };
-    let file = ModelFile {
+    let mut file = ModelFile {
         meta: ModelMeta {
             model: opts.model.clone(),
             features: cfg.clone(),
@@ -107,22 +161,59 @@ pub fn fit(
             input_shape: [1, cfg.n_mels, cfg.window_frames],
             held_out: held_out_record(ds, part),
             training,
+            input_profile: Some(input_profile(ds, fs, &part.train)),
         },
         weights: outcome.weights,
     };
-    let val_metrics = if part.val.is_empty() {
-        None
+    let (val_metrics, tuning) = if part.val.is_empty() {
+        (
+            None,
+            opts.target_precision
+                .map_or(Tuning::Off, |_| Tuning::NoValidation),
+        )
     } else {
+        // Validation clips are decided without a threshold (every clip answered); the
+        // threshold is then chosen on the same predictions.
         let predictor = Predictor::new(&file)?;
         let preds = predict_clips(&predictor, fs, &part.val, &decision)?;
-        Some(metrics_for(ds, &file.meta.class_names, &preds)?)
+        let classes = &file.meta.class_names;
+        let tuning = match opts.target_precision {
+            None => Tuning::Off,
+            Some(_) if preds.iter().all(|p| p.decision.silent) => Tuning::NoValidation,
+            Some(target) => {
+                let sweep = sweep_of(ds, classes, &preds)?;
+                match hark_eval::pick_threshold(&sweep, target) {
+                    None => Tuning::Unreachable { target },
+                    Some(t) => {
+                        let p = sweep
+                            .iter()
+                            .find(|p| p.threshold == t)
+                            .expect("picked from the sweep");
+                        Tuning::Chosen {
+                            target,
+                            threshold: t,
+                            coverage: p.coverage,
+                            precision: p.precision,
+                            clips: sweep.first().map_or(0, |p| p.answered),
+                        }
+                    }
+                }
+            }
+        };
+        (Some(metrics_for(ds, classes, &preds)?), tuning)
     };
+    if let Tuning::Chosen { threshold, .. } = tuning {
+        decision.threshold = Some(threshold);
+        decision.tuned_for = Some(decision.aggregation);
+        file.meta.decision = decision;
+    }
     Ok(Trained {
         file,
         history: outcome.history,
         val_metrics,
         windows: (train.set.len(), val.set.len()),
         silent_clips,
+        tuning,
         interrupted: outcome.interrupted,
     })
 }

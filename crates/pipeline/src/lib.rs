@@ -24,6 +24,7 @@ mod error;
 mod evaluate;
 mod fit;
 mod partition;
+mod profile;
 mod windows;
 
 pub use cv::{CvFold, CvOptions, FoldResult, FoldScheme, cv_folds, cv_partition, run_fold};
@@ -32,6 +33,7 @@ pub use evaluate::{
     ClipPrediction, Evaluation, evaluate, metrics_for, predict_clips, select_eval_clips,
     tune_threshold,
 };
-pub use fit::{FitOptions, Trained, fit};
+pub use fit::{DEFAULT_TARGET_PRECISION, FitOptions, Trained, Tuning, fit};
 pub use partition::{Partition, PartitionOptions, clip_key, held_out_record, partition};
+pub use profile::input_profile;
 pub use windows::{TrainingWindows, training_windows};

@@ -109,6 +109,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             input_shape: [1, mels, frames],
             held_out: Default::default(),
             training: TrainingSummary::default(),
+            input_profile: None,
         },
         weights: out.weights,
     };

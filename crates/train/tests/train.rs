@@ -118,6 +118,7 @@ fn meta(model: &ModelConfig, outcome: &TrainOutcome) -> ModelMeta {
             hark_version: env!("CARGO_PKG_VERSION").into(),
             ..Default::default()
         },
+        input_profile: None,
     }
 }
 
@@ -422,7 +423,7 @@ fn corrupt_truncated_foreign_and_newer_files_are_refused() {
 
     // Newer format version.
     let (from, to) = (
-        &b"\"format_version\":\"2\""[..],
+        &b"\"format_version\":\"3\""[..],
         &b"\"format_version\":\"9\""[..],
     );
     let at = bytes

@@ -115,6 +115,34 @@ pub fn fit_options(o: &TrainOpts) -> FitOptions {
             validation_fraction: o.validation_fraction,
         },
         aggregation: aggregation(o.aggregation),
+        target_precision: (!o.no_threshold).then_some(o.target_precision),
+    }
+}
+
+/// One line saying how the stored unknown-threshold was chosen.
+pub fn tuning_line(t: &hark_pipeline::Tuning) -> String {
+    use hark_pipeline::Tuning;
+    match *t {
+        Tuning::Off => {
+            "no unknown-threshold stored (--no-threshold): every clip gets a class".into()
+        }
+        Tuning::NoValidation => {
+            "no unknown-threshold stored: no validation clips to choose it on".into()
+        }
+        Tuning::Unreachable { target } => format!(
+            "no unknown-threshold stored: no threshold reaches precision {target} on the validation clips"
+        ),
+        Tuning::Chosen {
+            target,
+            threshold,
+            coverage,
+            precision,
+            clips,
+        } => format!(
+            "unknown below {threshold:.4}: chosen on {clips} validation clips for precision {target} (reached {:.1}%, answering {:.1}% of them)",
+            precision * 100.0,
+            coverage * 100.0
+        ),
     }
 }
 

@@ -150,6 +150,33 @@ pub fn model_info(path: &Path) -> Result<String> {
     } else {
         out += "  held out:     not recorded (model file format 1)\n";
     }
+    match &m.input_profile {
+        Some(p) => {
+            let spread = |s: &Option<hark_infer::Spread>, unit: &str| {
+                s.map(|s| {
+                    format!(
+                        "{:.2} to {:.2} {unit} (median {:.2})",
+                        s.p05, s.p95, s.median
+                    )
+                })
+                .unwrap_or_else(|| "-".into())
+            };
+            out += &format!(
+                "  inputs:       {} training clips recorded at {} Hz; {} long; window level {} (5th to 95th percentile)\n",
+                p.clips,
+                p.sample_rates
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                spread(&p.duration_s, "s"),
+                spread(&p.level_dbfs, "dBFS"),
+            );
+        }
+        None => {
+            out += "  inputs:       not recorded (model file before format 3): inputs are not checked\n"
+        }
+    }
     if t.silent_clips > 0 {
         out += &format!(
             "  silent clips: {} left out of training (no window above the silence gate)\n",

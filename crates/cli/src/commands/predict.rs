@@ -7,8 +7,9 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
+use hark_features::Window;
 use hark_features::WindowExtractor;
-use hark_infer::{ClipDecision, ModelFile, Predictor};
+use hark_infer::{ClipDecision, InputStats, ModelFile, Predictor};
 
 use super::Outcome;
 use super::common::aggregation;
@@ -44,6 +45,12 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
                 eprintln!("warning: {}: {w}", path.display());
             }
             let windows = extractor.windows(&audio.samples);
+            if let Some(profile) = &file.meta.input_profile {
+                let stats = input_stats(path, &audio.samples, cfg.sr, &windows);
+                for w in profile.check(&stats, cfg.sr) {
+                    eprintln!("warning: {}: {w}", path.display());
+                }
+            }
             if windows.is_empty() {
                 anyhow::bail!(
                     "too short: {} samples at {} Hz make no {}-frame analysis window",
@@ -87,4 +94,20 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
         }
     }
     Ok(Outcome::from_failures(failed))
+}
+
+/// What the input profile check needs: the file's own rate (from its header), its duration
+/// and the median level of its non-silent windows.
+fn input_stats(path: &std::path::Path, samples: &[f32], sr: u32, windows: &[Window]) -> InputStats {
+    let mut levels: Vec<f32> = windows
+        .iter()
+        .filter(|w| !w.silent)
+        .map(|w| w.energy_dbfs)
+        .collect();
+    levels.sort_by(f32::total_cmp);
+    InputStats {
+        sample_rate: hark_audio::probe(path).ok().map(|i| i.sample_rate),
+        duration_s: samples.len() as f32 / sr as f32,
+        level_dbfs: levels.get(levels.len() / 2).copied(),
+    }
 }

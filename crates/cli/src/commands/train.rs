@@ -102,6 +102,7 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
             part.val.len()
         );
     }
+    println!("{}", super::common::tuning_line(&trained.tuning));
     println!(
         "wrote {} ({:.1} s, {} training / {} validation windows); curves: {}, {}",
         args.output.display(),
