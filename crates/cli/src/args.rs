@@ -32,10 +32,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print format, codec, rate, channels and duration of audio files, or the
-    /// architecture, size and feature settings of a trained model file (.hark).
+    /// Print format, codec, rate, channels and duration of audio files, the architecture,
+    /// size and feature settings of a trained model file (.hark), or a dataset check (folders
+    /// and CSV manifests, as `hark check`).
     #[command(after_help = EXIT_CODES_HELP)]
     Info(InfoArgs),
+    /// Check a dataset before training: clips per class, fold and split; durations; sample
+    /// rates, channels and codecs; unreadable or empty files with the reason; duplicated files;
+    /// class names compared with a model's (--model).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Check(CheckArgs),
     /// Write a feature matrix (librosa layout: rows = bands, columns = frames) as CSV or .npy.
     #[command(after_help = EXIT_CODES_HELP)]
     Features(FeaturesArgs),
@@ -72,9 +78,45 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// Audio files or model files (.hark).
+    /// Audio files, model files (.hark) or datasets (a folder or a CSV manifest, checked as
+    /// `hark check` does).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Print one JSON object per input (JSON lines) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub check: CheckOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Dataset: a folder of class folders, a CSV manifest, labels.csv, ESC-50 or UrbanSound8K
+    /// metadata, or audio files with Audacity label tracks.
+    pub dataset: PathBuf,
+    /// Print the report as one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub check: CheckOpts,
+}
+
+/// How a dataset is checked (`hark check`, and `hark info` given a dataset).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Dataset check")]
+pub struct CheckOpts {
+    /// Compare the dataset's class names with this model file's: in both, only in the
+    /// dataset (never predicted), only in the model (never tested).
+    #[arg(long = "model", value_name = "MODEL.hark")]
+    pub model_file: Option<PathBuf>,
+    /// Decode every file in full, to find audio cut off or damaged after a good header
+    /// (reads every byte). Without it only headers are read, and files whose header states
+    /// no length are decoded to measure it.
+    #[arg(long)]
+    pub decode: bool,
+    /// Do not show the progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Named starting points for the feature settings; individual flags override them.

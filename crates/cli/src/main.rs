@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(a) => commands::info(&a),
+        Command::Check(a) => commands::check(&a),
         Command::Features(a) => commands::features(&a),
         Command::Spectrogram(a) => commands::spectrogram(&a),
         Command::Train(a) => commands::train(&a),

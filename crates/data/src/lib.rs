@@ -14,6 +14,10 @@
 //! skipped. Opening fails only when no clip, or fewer than two classes, are left. In extraction, a
 //! file that fails to decode goes to [`FeatureSet::failed`] and the rest is extracted.
 //!
+//! Before training, [`check()`] reports what a dataset holds: clips per class, fold and split,
+//! durations, rates, channels and codecs, unreadable files with the reason, and duplicated
+//! files (see [`mod@check`]).
+//!
 //! No user interface: progress is reported to an [`ExtractObserver`] (the CLI draws its bar).
 //!
 //! Caveat: [`Clip::start`]/[`Clip::end`] are seconds of the **source file**. UrbanSound8K's
@@ -37,11 +41,13 @@
 //! ```
 
 pub mod cache;
+pub mod check;
 mod dataset;
 mod error;
 mod extract;
 pub mod formats;
 
+pub use check::{CheckObserver, CheckOptions, DatasetCheck, check, label_overlap};
 pub use dataset::{Clip, Dataset, DatasetFormat, Parsed, Split};
 pub use error::{DataError, Problem, ProblemKind, summarize};
 pub use extract::{

@@ -1,15 +1,20 @@
-//! `hark info`: what an audio file is (format, codec, rate, channels, duration), or what a
-//! model file holds (architecture, cost, classes, features, decision, training).
+//! `hark info`: what an audio file is (format, codec, rate, channels, duration), what a model
+//! file holds (architecture, cost, classes, features, decision, training), or what a dataset
+//! holds (a folder or a CSV manifest, checked as `hark check` does). Text blocks, or with
+//! `--json` one JSON object per input (JSON lines), each with `kind` and `path`.
 //!
-//! Flow: outermost layer over hark-audio (probe) and hark-infer (model file).
+//! Flow: outermost layer over hark-audio (probe), hark-data (dataset check) and hark-infer
+//! (model file).
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Result;
 use hark_infer::ModelFile;
+use serde_json::{Value, json};
 
 use super::Outcome;
+use super::check::{dataset_check, is_dataset, summary_on_stderr, table, to_json};
 use crate::args::InfoArgs;
 
 fn is_model_file(path: &Path) -> bool {
@@ -17,13 +22,38 @@ fn is_model_file(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("hark"))
 }
 
-/// `hark info`: one block per file; a bad file is reported and the rest still processed.
+/// `x` rounded to `digits` decimals, for JSON that people also read (`0.95` rather than the
+/// `0.949999988079071` an `f32` widens to).
+fn round(x: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    (x * scale).round() / scale
+}
+
+/// `hark info`: one block (or JSON line) per input; a bad input is reported and the rest still
+/// processed. A dataset with unreadable files or skipped entries counts as a failed input.
 pub fn info(args: &InfoArgs) -> Result<Outcome> {
     let mut failed = 0usize;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for path in &args.files {
-        let shown = if is_model_file(path) {
+        let shown = if is_dataset(path) {
+            dataset_check(path, &args.check).and_then(|r| {
+                summary_on_stderr(path, &r);
+                failed += usize::from(r.has_failures());
+                if args.json {
+                    Ok(format!("{}\n", to_json(path, &r)?))
+                } else {
+                    Ok(table(&r))
+                }
+            })
+        } else if args.json {
+            let value = if is_model_file(path) {
+                model_json(path)
+            } else {
+                audio_json(path)
+            };
+            value.map(|v| format!("{v}\n"))
+        } else if is_model_file(path) {
             model_info(path)
         } else {
             audio_info(path)
@@ -37,6 +67,72 @@ pub fn info(args: &InfoArgs) -> Result<Outcome> {
         }
     }
     Ok(Outcome::from_failures(failed))
+}
+
+/// `hark info --json clip.wav`: the header, duration in seconds to the microsecond.
+fn audio_json(path: &Path) -> Result<Value> {
+    let i = hark_audio::probe(path)?;
+    let warnings: Vec<String> = i.warnings.iter().map(ToString::to_string).collect();
+    Ok(json!({
+        "kind": "audio",
+        "path": path.display().to_string(),
+        "container": i.container,
+        "codec": i.codec,
+        "sample_rate": i.sample_rate,
+        "channels": i.channels,
+        "bits_per_sample": i.bits_per_sample,
+        "frames": i.frames,
+        "duration": i.duration.map(|d| round(d, 6)),
+        "warnings": warnings,
+    }))
+}
+
+/// `hark info --json model.hark`: what the text block shows, as fields.
+fn model_json(path: &Path) -> Result<Value> {
+    let file = ModelFile::load(path)?;
+    let m = &file.meta;
+    let plan = m.plan()?;
+    let s = hark_model::summary_of(&plan);
+    let (d, t, h) = (&m.decision, &m.training, &m.held_out);
+    Ok(json!({
+        "kind": "model",
+        "path": path.display().to_string(),
+        "architecture": m.model.arch_name(),
+        "input_shape": m.input_shape,
+        "classes": m.class_names,
+        "layers": plan.layers.len(),
+        "embedding_dim": plan.embedding_dim(),
+        "params": s.params,
+        "buffers": s.buffers,
+        "macs_per_window": s.macs_per_window,
+        "weight_bytes": s.weight_bytes,
+        "max_activation": s.max_activation,
+        "features": m.features,
+        "decision": {
+            "aggregation": d.aggregation.to_string(),
+            "threshold": d.threshold.map(|x| round(f64::from(x), 4)),
+            "tuned_for": d.tuned_for.map(|a| a.to_string()),
+        },
+        "training": {
+            "date": t.date,
+            "dataset": t.dataset,
+            "epochs": t.epochs,
+            "best_epoch": t.best_epoch,
+            "val_acc": t.val_acc.map(|x| round(f64::from(x), 4)),
+            "seed": t.seed,
+            "hark_version": t.hark_version,
+            "silent_clips": t.silent_clips,
+        },
+        "held_out": h.is_known().then(|| json!({
+            "protocol": h.protocol,
+            "trained": h.trained.len(),
+            "validated": h.validated.len(),
+            "tested": h.tested.len(),
+            "test_folds": h.test_folds,
+            "validation_folds": h.validation_folds,
+            "dataset_fingerprint": h.dataset_fingerprint,
+        })),
+    }))
 }
 
 fn audio_info(path: &Path) -> Result<String> {

@@ -3,6 +3,7 @@
 //!
 //! Flow: outermost layer; calls into audio, features, data, pipeline, infer and eval.
 
+mod check;
 mod common;
 mod completions;
 mod cv;
@@ -13,6 +14,7 @@ mod predict;
 mod spectrogram;
 mod train;
 
+pub use check::check;
 pub use common::fit_options;
 pub use completions::{completions, man};
 pub use cv::cv;
