@@ -215,6 +215,7 @@ fn model_file(path: &Path, names: &[&str]) {
             input_shape: [1, mels, frames],
             held_out: HeldOut::default(),
             training: TrainingSummary::default(),
+            input_profile: None,
         },
         weights: ModelWeights { tensors },
     };

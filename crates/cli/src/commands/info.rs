@@ -110,7 +110,7 @@ fn model_json(path: &Path) -> Result<Value> {
         "features": m.features,
         "decision": {
             "aggregation": d.aggregation.to_string(),
-            "threshold": d.threshold.map(|x| round(f64::from(x), 4)),
+            "threshold": d.threshold.map(|x| round(f64::from(x), 6)),
             "tuned_for": d.tuned_for.map(|a| a.to_string()),
         },
         "training": {
@@ -123,6 +123,7 @@ fn model_json(path: &Path) -> Result<Value> {
             "hark_version": t.hark_version,
             "silent_clips": t.silent_clips,
         },
+        "input_profile": m.input_profile,
         "held_out": h.is_known().then(|| json!({
             "protocol": h.protocol,
             "trained": h.trained.len(),
