@@ -71,6 +71,7 @@ pub fn coverage_png(sweep: &[CoveragePoint], chosen: Option<f32>) -> Result<Vec<
         .collect();
     pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (x_range, y_range) = axes(&pts);
+    let y_lo = y_range.start;
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
         let e = PlotError::draw("precision/coverage curve");
@@ -114,17 +115,25 @@ pub fn coverage_png(sweep: &[CoveragePoint], chosen: Option<f32>) -> Result<Vec<
                 .map_err(&e)?;
         }
         // Label up to 6 points, evenly spread along the curve.
-        let label_style =
+        // Above the point, or below it near the top edge (the labels stay inside the axes).
+        let above =
             TextStyle::from((FONT, 12.0).into_font()).pos(Pos::new(HPos::Left, VPos::Bottom));
+        let below = above.pos(Pos::new(HPos::Left, VPos::Top));
+        let near_top = 1.0 - 0.05 * (1.0 - y_lo);
         let k = pts.len().div_ceil(6).max(1);
         for p in pts.iter().step_by(k) {
-            chart
-                .draw_series(std::iter::once(Text::new(
+            let (style, dy) = if p.1 >= near_top {
+                (&below, 6)
+            } else {
+                (&above, -4)
+            };
+            let label = EmptyElement::at((p.0, p.1))
+                + Text::new(
                     format!("t={}", format_threshold(p.2)),
-                    (p.0, p.1),
-                    label_style.clone(),
-                )))
-                .map_err(&e)?;
+                    (4, dy),
+                    style.clone(),
+                );
+            chart.draw_series(std::iter::once(label)).map_err(&e)?;
         }
         // The threshold in use answers clips with top >= t: the point with the smallest
         // threshold >= t describes it.

@@ -195,20 +195,16 @@ fn draw(root: &Area<'_>, history: &[EpochPoint], marks: &HistoryMarks) -> Result
         }
         if let (Some(acc), Some(b)) = (clip, marks.best_epoch) {
             let acc = f64::from(acc).clamp(0.0, 1.0);
-            let style = TextStyle::from((FONT, 13).into_font())
-                .color(&ORANGE)
-                .pos(Pos::new(HPos::Right, VPos::Top));
             chart
-                .draw_series(std::iter::once(
-                    EmptyElement::at((b as f64, acc))
-                        + TriangleMarker::new((0, 0), 7, ORANGE.filled())
-                        + Text::new(
-                            format!("validation clip accuracy {:.1}%", acc * 100.0),
-                            (-8, 8),
-                            style,
-                        ),
-                ))?
-                .label("validation, whole clips (best epoch)")
+                .draw_series(std::iter::once(TriangleMarker::new(
+                    (b as f64, acc),
+                    7,
+                    ORANGE.filled(),
+                )))?
+                .label(format!(
+                    "validation clip accuracy {:.1}% (best epoch)",
+                    acc * 100.0
+                ))
                 .legend(|(x, y)| TriangleMarker::new((x + 9, y), 6, ORANGE.filled()));
         }
         chart
@@ -238,14 +234,17 @@ fn best_line(chart: &mut Chart<'_, '_>, best: usize, lo: f64, hi: f64) -> Result
         PathElement::new([(x, a), (x, b)], BEST.stroke_width(1))
     });
     chart.draw_series(dashes)?;
+    // Right of the line, or left of it in the right half (the text stays inside the axes).
+    let right_half = chart.x_range().end - x < x - chart.x_range().start;
+    let (h, text) = if right_half {
+        (HPos::Right, format!("best epoch {best} "))
+    } else {
+        (HPos::Left, format!(" best epoch {best}"))
+    };
     let style = TextStyle::from((FONT, 13).into_font())
         .color(&BEST)
-        .pos(Pos::new(HPos::Left, VPos::Top));
-    chart.draw_series(std::iter::once(Text::new(
-        format!(" best epoch {best}"),
-        (x, hi),
-        style,
-    )))?;
+        .pos(Pos::new(h, VPos::Top));
+    chart.draw_series(std::iter::once(Text::new(text, (x, hi), style)))?;
     Ok(())
 }
 
