@@ -593,6 +593,31 @@ fn grouped_k_fold_cross_validation_runs_and_reports() {
     }
     let json = std::fs::read_to_string(out.join("report.json")).expect("report.json");
     assert!(json.contains("grouped by speaker"), "{json}");
+    // Every clip is tested once: one predictions.csv row each, naming its round (issue 13).
+    let n = std::fs::read_to_string(&manifest)
+        .expect("manifest")
+        .lines()
+        .count()
+        - 1;
+    let predictions = std::fs::read_to_string(out.join("predictions.csv")).expect("csv");
+    let folds: Vec<&str> = predictions
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).expect("fold column"))
+        .collect();
+    assert_eq!(folds.len(), n);
+    assert!(
+        folds.iter().all(|f| ["1", "2", "3"].contains(f)),
+        "{folds:?}"
+    );
+    let value: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("html");
+    assert_eq!(
+        html.matches("<div class=\"mistake\">").count()
+            + html.matches("class=\"mistake-row\"").count(),
+        wrong_clips(&value),
+        "one entry per wrong clip over all folds"
+    );
     // Each fold's model records its round and the grouped validation (speaker disjointness
     // itself is tested in hark-pipeline's cv tests).
     let info = hark(&["info", out.join("fold1.hark").to_str().expect("utf8")]);
