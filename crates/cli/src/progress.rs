@@ -124,11 +124,11 @@ impl TrainObserver for BarObserver {
             return;
         }
         let val = match (s.val_loss, s.val_acc) {
-            (Some(l), Some(a)) => format!("  val loss {l:.4} acc {:.1}%", a * 100.0),
+            (Some(l), Some(a)) => format!("  val loss {l:.4} window acc {:.1}%", a * 100.0),
             _ => String::new(),
         };
         let line = format!(
-            "{}epoch {:>3}: loss {:.4} acc {:.1}%{val}  lr {:.2e}  {:.1} s  {:.0} windows/s",
+            "{}epoch {:>3}: loss {:.4} window acc {:.1}%{val}  lr {:.2e}  {:.1} s  {:.0} windows/s",
             if self.prefix.is_empty() {
                 String::new()
             } else {

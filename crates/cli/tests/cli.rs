@@ -280,6 +280,20 @@ fn train_eval_predict_round_trip() {
     );
     assert!(report.join("report.html").is_file());
 
+    // predictions.csv has one row per clip (issue 13).
+    let n_clips = json["metrics"]["n_clips"].as_u64().expect("n_clips") as usize;
+    let predictions = std::fs::read_to_string(report.join("predictions.csv")).expect("csv");
+    assert_eq!(
+        predictions.lines().next(),
+        Some(
+            "file,start,end,fold,true_label,predicted_label,probability,correct,\
+             top1_label,top1_probability,top2_label,top2_probability,top3_label,top3_probability"
+        )
+    );
+    assert_eq!(predictions.lines().count(), n_clips + 1);
+
+    eval_fold_extracts_only_its_clips(dir.path(), &model, &demo);
+
     // Files the model was trained on: it must know them.
     let train_files: Vec<(String, String)> = std::fs::read_to_string(demo.join("labels.csv"))
         .expect("labels")
@@ -383,6 +397,133 @@ fn train_eval_predict_round_trip() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("tuned for mean pooling"), "{}", text(&o));
+}
+
+/// Wrong clips in a report.json: clips minus the confusion matrix's diagonal.
+fn wrong_clips(json: &serde_json::Value) -> usize {
+    let m = &json["metrics"];
+    let counts = m["confusion"]["counts"].as_array().expect("counts");
+    let correct: u64 = counts
+        .iter()
+        .enumerate()
+        .map(|(i, row)| row[i].as_u64().expect("count"))
+        .sum();
+    (m["n_clips"].as_u64().expect("n_clips") - correct) as usize
+}
+
+/// `hark eval --fold` on a manifest with folds (issue 13): only the fold's clips are extracted
+/// (a corrupt file in another fold is never read), an unknown fold lists the folds, labels the
+/// model does not know are named, and the report lists one mistake per wrong clip.
+fn eval_fold_extracts_only_its_clips(dir: &Path, model: &Path, demo: &Path) {
+    let files = |split: &str| -> Vec<(String, String)> {
+        std::fs::read_to_string(demo.join("labels.csv"))
+            .expect("labels")
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (["0", "1", "7"].contains(&f[1]) && f[3] == split)
+                    .then(|| (demo.join(f[0]).display().to_string(), f[1].to_string()))
+            })
+            .collect()
+    };
+    let mut test_files = files("test");
+    let train_files = files("train");
+    // Fold 1: the test clips, the first three labelled with a class they are not: mistakes.
+    for (_, label) in test_files.iter_mut().take(3) {
+        *label = if label == "0" { "1" } else { "0" }.to_string();
+    }
+    let mut csv = String::from("path,label,fold\n");
+    for (path, label) in &test_files {
+        csv.push_str(&format!("{path},{label},1\n"));
+    }
+    // Fold 2: a corrupt file, a clip with a label the model does not know, a good clip.
+    let corrupt = dir.join("fold2-corrupt.wav");
+    std::fs::write(&corrupt, "not audio\n").expect("corrupt file");
+    csv.push_str(&format!("{},7,2\n", corrupt.display()));
+    csv.push_str(&format!("{},seven,2\n", train_files[0].0));
+    csv.push_str(&format!("{},{},2\n", train_files[1].0, train_files[1].1));
+    let manifest = dir.join("folds.csv");
+    std::fs::write(&manifest, csv).expect("manifest");
+    let cache = dir.join("fold-cache");
+    let eval = |out: &Path, fold: &str| {
+        hark(&[
+            "eval",
+            model.to_str().expect("utf8"),
+            manifest.to_str().expect("utf8"),
+            "--fold",
+            fold,
+            "-o",
+            out.to_str().expect("utf8"),
+            "--quiet",
+            "--cache-dir",
+            cache.to_str().expect("utf8"),
+        ])
+    };
+    let out = dir.join("report-fold1");
+    let o = eval(&out, "1");
+    assert_eq!(o.status.code(), Some(0), "fold 1 is clean: {}", text(&o));
+    assert!(!text(&o).contains("fold2-corrupt"), "{}", text(&o));
+    let entries = walk_files(&cache)
+        .into_iter()
+        .filter(|p| !p.ends_with("config.json") && !p.ends_with("key.txt"))
+        .count();
+    assert_eq!(entries, test_files.len(), "only fold 1 was extracted");
+
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("report.json")).expect("report.json"),
+    )
+    .expect("json");
+    let wrong = wrong_clips(&json);
+    assert!(wrong >= 3, "three clips carry a wrong label: {wrong}");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("html");
+    assert!(html.contains("<h2 id=\"mistakes\">Mistakes</h2>"));
+    let entries = html.matches("<div class=\"mistake\">").count()
+        + html.matches("class=\"mistake-row\"").count();
+    assert_eq!(entries, wrong, "one entry per wrong clip");
+    assert_eq!(html.matches("<audio controls").count(), wrong.min(50));
+    assert!(out.join("mistakes/001.png").is_file());
+    let predictions = std::fs::read_to_string(out.join("predictions.csv")).expect("csv");
+    assert_eq!(
+        predictions
+            .lines()
+            .filter(|l| l.contains(",false,"))
+            .count(),
+        wrong
+    );
+
+    // An unknown fold names the ones that exist.
+    let o = eval(&dir.join("report-fold9"), "9");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("1, 2"), "{}", text(&o));
+
+    // A label the model does not know is named, in words.
+    let o = eval(&dir.join("report-fold2"), "2");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "corrupt file skipped: {}",
+        text(&o)
+    );
+    let log = text(&o);
+    assert!(
+        log.contains("labelled 'seven' (1 clip) the model does not know"),
+        "{log}"
+    );
+}
+
+/// Every file under `dir`, recursively.
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("readable dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// A 16-bit mono PCM WAV file.
@@ -502,6 +643,31 @@ fn grouped_k_fold_cross_validation_runs_and_reports() {
     }
     let json = std::fs::read_to_string(out.join("report.json")).expect("report.json");
     assert!(json.contains("grouped by speaker"), "{json}");
+    // Every clip is tested once: one predictions.csv row each, naming its round (issue 13).
+    let n = std::fs::read_to_string(&manifest)
+        .expect("manifest")
+        .lines()
+        .count()
+        - 1;
+    let predictions = std::fs::read_to_string(out.join("predictions.csv")).expect("csv");
+    let folds: Vec<&str> = predictions
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).expect("fold column"))
+        .collect();
+    assert_eq!(folds.len(), n);
+    assert!(
+        folds.iter().all(|f| ["1", "2", "3"].contains(f)),
+        "{folds:?}"
+    );
+    let value: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("html");
+    assert_eq!(
+        html.matches("<div class=\"mistake\">").count()
+            + html.matches("class=\"mistake-row\"").count(),
+        wrong_clips(&value),
+        "one entry per wrong clip over all folds"
+    );
     // Each fold's model records its round and the grouped validation (speaker disjointness
     // itself is tested in hark-pipeline's cv tests).
     let info = hark(&["info", out.join("fold1.hark").to_str().expect("utf8")]);

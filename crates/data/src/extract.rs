@@ -136,6 +136,30 @@ pub fn extract(
     cfg: &FeatureConfig,
     opts: &ExtractOptions<'_>,
 ) -> Result<FeatureSet, DataError> {
+    let all: Vec<usize> = (0..ds.clips.len()).collect();
+    extract_clips(ds, &all, cfg, opts)
+}
+
+/// [`extract`] for only the clips `clips` (indices into `Dataset::clips`; out-of-range and
+/// repeated indices are ignored), e.g. the ones `hark eval --fold 3` scores. Cache entries are
+/// the same as [`extract`]'s, so a later full extraction reuses them. The observer is told
+/// the number of selected clips; [`FeatureSet::clips`] keeps dataset indices, ordered.
+///
+/// # Errors
+/// As [`extract`].
+pub fn extract_clips(
+    ds: &Dataset,
+    clips: &[usize],
+    cfg: &FeatureConfig,
+    opts: &ExtractOptions<'_>,
+) -> Result<FeatureSet, DataError> {
+    let mut selected: Vec<usize> = clips
+        .iter()
+        .copied()
+        .filter(|&i| i < ds.clips.len())
+        .collect();
+    selected.sort_unstable();
+    selected.dedup();
     // Validate the config once, up front, so per-thread construction cannot fail differently.
     WindowExtractor::new(cfg)?;
     let cache_dir = match opts.cache_dir {
@@ -152,13 +176,14 @@ pub fn extract(
     let counters = Counters::default();
     let job = Job {
         ds,
+        selected: &selected,
         cfg,
         cache_dir: cache_dir.as_deref(),
         counters: &counters,
         observer: opts.observer,
     };
     if let Some(o) = opts.observer {
-        o.on_start(ds.clips.len());
+        o.on_start(selected.len());
     }
     let outcomes: Vec<Outcome> = match opts.threads {
         Some(threads) => rayon::ThreadPoolBuilder::new()
@@ -198,6 +223,8 @@ pub fn extract(
 
 struct Job<'a> {
     ds: &'a Dataset,
+    /// Dataset indices to extract, ascending.
+    selected: &'a [usize],
     cfg: &'a FeatureConfig,
     cache_dir: Option<&'a Path>,
     counters: &'a Counters,
@@ -206,18 +233,17 @@ struct Job<'a> {
 
 impl Job<'_> {
     fn run(&self) -> Vec<Outcome> {
-        self.ds
-            .clips
+        let total = self.selected.len();
+        self.selected
             .par_iter()
-            .enumerate()
             .map_init(
                 // Checked in `extract`; `None` here would mean the config changed underfoot.
                 || WindowExtractor::new(self.cfg).ok(),
-                |extractor, (i, clip)| {
-                    let (out, cached) = self.one(extractor, i, clip);
+                |extractor, &i| {
+                    let (out, cached) = self.one(extractor, i, &self.ds.clips[i]);
                     if let Some(o) = self.observer {
                         let done = self.counters.done.fetch_add(1, Ordering::Relaxed) + 1;
-                        o.on_clip(done, self.ds.clips.len(), cached);
+                        o.on_clip(done, total, cached);
                     }
                     out
                 },

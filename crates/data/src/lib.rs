@@ -52,6 +52,6 @@ pub use dataset::{Clip, Dataset, DatasetFormat, Parsed, Split};
 pub use error::{DataError, Problem, ProblemKind, summarize};
 pub use extract::{
     ClipWindows, ExtractObserver, ExtractOptions, ExtractStats, FailedClip, FeatureSet, extract,
-    select_windows,
+    extract_clips, select_windows,
 };
 pub use formats::{detect, open, parse};

@@ -7,7 +7,8 @@
 //! - [`threshold`]: exact precision/coverage sweep and threshold choice.
 //! - [`metrics`]: accuracy, balanced accuracy, per-class P/R/F1, confusion matrix.
 //! - [`cv`]: cross-validation mean +- std and pooled confusion matrix.
-//! - [`report`]: JSON, CSV, PNG and single-file HTML reports, written atomically.
+//! - [`report`]: JSON, CSV (per class, per clip), PNG and HTML reports (with the wrong clips
+//!   to look at and listen to), written atomically.
 //!
 //! No ML backend or audio dependencies of its own; decisions come from hark-infer.
 //!
@@ -41,5 +42,5 @@ pub use hark_infer::decision::{
     Aggregation, Decision, DecisionConfig, Outcome, aggregate, aggregate_into, argmax, decide,
 };
 pub use metrics::{ClassMetrics, ConfusionMatrix, Metrics, UNKNOWN_LABEL, evaluate};
-pub use report::{Report, ReportFiles};
+pub use report::{ClipRow, Report, ReportFiles};
 pub use threshold::{ThresholdPoint, pick_threshold, threshold_sweep, threshold_sweep_flat};

@@ -194,6 +194,15 @@ pub struct Metrics {
     pub macro_recall: f64,
     /// Unweighted mean of per-class F1 over the same classes.
     pub macro_f1: f64,
+    /// Mean of per-class precision weighted by support (scikit-learn `average="weighted"`).
+    #[serde(default)]
+    pub weighted_precision: f64,
+    /// Mean of per-class recall weighted by support.
+    #[serde(default)]
+    pub weighted_recall: f64,
+    /// Mean of per-class F1 weighted by support.
+    #[serde(default)]
+    pub weighted_f1: f64,
     /// One entry per class, in class-index order.
     pub per_class: Vec<ClassMetrics>,
     /// The counts everything above is computed from.
@@ -206,6 +215,13 @@ fn ratio(num: usize, den: usize) -> f64 {
     } else {
         num as f64 / den as f64
     }
+}
+
+/// Support-weighted mean of one per-class score (0 when no class has clips).
+fn weighted(per_class: &[ClassMetrics], score: impl Fn(&ClassMetrics) -> f64) -> f64 {
+    let total: usize = per_class.iter().map(|m| m.support).sum();
+    let sum: f64 = per_class.iter().map(|m| score(m) * m.support as f64).sum();
+    if total == 0 { 0.0 } else { sum / total as f64 }
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> f64 {
@@ -266,6 +282,9 @@ impl Metrics {
             macro_precision: mean(present().map(|m| m.precision)),
             macro_recall: mean(present().map(|m| m.recall)),
             macro_f1: mean(present().map(|m| m.f1)),
+            weighted_precision: weighted(&per_class, |m| m.precision),
+            weighted_recall: weighted(&per_class, |m| m.recall),
+            weighted_f1: weighted(&per_class, |m| m.f1),
             per_class,
             confusion,
         })
@@ -353,6 +372,10 @@ mod tests {
         assert!((m.macro_f1 - (2.0 / 3.0 + 0.4) / 3.0).abs() < TOL);
         assert!((m.coverage - 1.0).abs() < TOL);
         assert_eq!(m.answered, 8);
+        // Weighted by support 4, 2, 2 (sklearn classification_report's "weighted avg").
+        assert!((m.weighted_precision - (4.0 * 0.6 + 2.0 / 3.0) / 8.0).abs() < TOL);
+        assert!((m.weighted_recall - (4.0 * 0.75 + 2.0 * 0.5) / 8.0).abs() < TOL);
+        assert!((m.weighted_f1 - (4.0 * 2.0 / 3.0 + 2.0 * 0.4) / 8.0).abs() < TOL);
     }
 
     /// Unknowns: wrong for accuracy, lower recall, leave precision alone, get a column.

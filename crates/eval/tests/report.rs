@@ -119,7 +119,15 @@ fn writes_all_files_parseable_and_atomic() {
 
     let mut rdr = csv::Reader::from_path(&files.per_class_csv).expect("csv");
     assert_eq!(rdr.headers().expect("header").len(), 6);
-    assert_eq!(rdr.records().count(), 3);
+    let rows: Vec<csv::StringRecord> = rdr.records().collect::<Result<_, _>>().expect("rows");
+    // Three classes, then sklearn's average rows (issue 13).
+    assert_eq!(rows.len(), 5);
+    assert_eq!((&rows[3][0], &rows[4][0]), ("macro avg", "weighted avg"));
+    let f1 = |r: &csv::StringRecord| r[3].parse::<f64>().expect("f1");
+    assert!((f1(&rows[3]) - r.metrics.macro_f1).abs() < 1e-6);
+    assert!((f1(&rows[4]) - r.metrics.weighted_f1).abs() < 1e-6);
+    assert_eq!(&rows[4][4], "6", "support of the average rows: all clips");
+    assert!(files.predictions_csv.is_none(), "no predictions given");
 
     // PNGs decode, with the documented coverage size.
     let (w, h) = png_size(&files.confusion_png);
@@ -139,6 +147,12 @@ fn writes_all_files_parseable_and_atomic() {
     assert!(html.contains("tiny &lt;set&gt;"));
     assert!(html.matches("src=\"data:image/png;base64,").count() == 2);
     assert!(html.contains("seed 42"));
+    assert!(html.contains("macro avg") && html.contains("weighted avg"));
+    // Thresholds to 4 significant digits, not `0.40`/`0.400`.
+    assert!(
+        html.contains("unknown below 0.4000"),
+        "threshold in the header"
+    );
 
     no_temp_files(dir.path());
     // Writing again replaces files in place, still leaving no temporary files.
@@ -248,4 +262,148 @@ fn long_names_are_cut_and_html_is_escaped() {
         escape(r#"<a href="x">&'"#),
         "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
     );
+}
+
+/// Rows of `small_report`'s six clips, with audio files `clip{i}.wav` in `audio`.
+fn rows_of_small_report(audio: &Path) -> Vec<hark_eval::ClipRow> {
+    let classes = classes();
+    let probs: [[f32; 3]; 6] = [
+        [0.85, 0.075, 0.075],
+        [0.15, 0.75, 0.1],
+        [0.15, 0.25, 0.6],
+        [0.4, 0.5, 0.1],
+        [0.335, 0.335, 0.33],
+        [0.1, 0.15, 0.75],
+    ];
+    let y_true = [0, 1, 2, 0, 1, 2];
+    probs
+        .iter()
+        .zip(y_true)
+        .enumerate()
+        .map(|(i, (p, t))| {
+            let file = audio.join(format!("clip {i}.wav"));
+            std::fs::write(&file, b"RIFF").expect("audio stand-in");
+            hark_eval::ClipRow::new(file, classes[t].clone(), &classes, p, &decide(p, Some(0.4)))
+                .with_segment((i == 3).then_some(1.5), (i == 3).then_some(2.5))
+        })
+        .collect()
+}
+
+/// predictions.csv has one row per clip; the HTML "mistakes" section has one entry per wrong
+/// clip, most confident first, with its picture and a player linking the audio relative to
+/// the report (issue 13).
+#[test]
+fn predictions_csv_and_one_mistake_entry_per_wrong_clip() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let audio = root.path().join("audio");
+    std::fs::create_dir_all(&audio).expect("audio dir");
+    let out = root.path().join("report");
+    let mut r = small_report();
+    r.predictions = rows_of_small_report(&audio);
+    let wrong =
+        r.metrics.n_clips - (r.metrics.accuracy * r.metrics.n_clips as f64).round() as usize;
+    assert_eq!(wrong, 2);
+    for i in hark_eval::report::mistakes_by_confidence(&r.predictions) {
+        r.mistake_pictures.insert(i, b"not really a png".to_vec());
+    }
+    let files = r.write_dir(&out).expect("written");
+
+    let path = files.predictions_csv.as_ref().expect("predictions.csv");
+    let mut rdr = csv::Reader::from_path(path).expect("csv");
+    let header: Vec<String> = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(header, hark_eval::report::PREDICTIONS_CSV_HEADER);
+    for col in [
+        "file",
+        "start",
+        "end",
+        "true_label",
+        "predicted_label",
+        "probability",
+        "top1_label",
+        "top3_probability",
+    ] {
+        assert!(header.iter().any(|h| h == col), "column {col}");
+    }
+    let rows: Vec<csv::StringRecord> = rdr.records().collect::<Result<_, _>>().expect("rows");
+    assert_eq!(rows.len(), 6);
+    assert_eq!((&rows[3][1], &rows[3][2]), ("1.500", "2.500"), "segment");
+    assert_eq!(
+        (&rows[3][4], &rows[3][5], &rows[3][6]),
+        ("dog_bark", "rain", "0.500000")
+    );
+    assert_eq!(&rows[4][5], "unknown");
+
+    let html = std::fs::read_to_string(&files.html).expect("html");
+    assert!(html.contains("<h2 id=\"mistakes\">Mistakes</h2>"));
+    assert_eq!(html.matches("<div class=\"mistake\">").count(), wrong);
+    // Most confident first: clip 3 (rain, 50%) before clip 4 (unknown, 33.5%).
+    let (a, b) = (
+        html.find("clip 3.wav").expect("clip 3 listed"),
+        html.find("clip 4.wav").expect("clip 4 listed"),
+    );
+    assert!(a < b);
+    assert!(
+        html.contains("src=\"../audio/clip%203.wav#t=1.5,2.5\""),
+        "relative link with the segment"
+    );
+    assert_eq!(files.mistake_pictures.len(), wrong);
+    assert!(html.contains("src=\"mistakes/001.png\"") && out.join("mistakes/002.png").is_file());
+    assert!(!html.contains("clip 0.wav"), "right clips are not mistakes");
+}
+
+/// Past MAX_MISTAKE_PICTURES, wrong clips are listed in a table without pictures, and
+/// pictures of an earlier, worse run are removed.
+#[test]
+fn mistakes_past_the_cap_are_listed_in_a_table() {
+    use hark_eval::report::MAX_MISTAKE_PICTURES;
+    let root = tempfile::tempdir().expect("temp dir");
+    let classes = classes();
+    let n = MAX_MISTAKE_PICTURES + 7;
+    let rows: Vec<hark_eval::ClipRow> = (0..n)
+        .map(|i| {
+            let p = [0.1, 0.5 + 0.001 * i as f32, 0.4 - 0.001 * i as f32];
+            hark_eval::ClipRow::new(
+                root.path().join(format!("{i}.wav")),
+                classes[0].clone(),
+                &classes,
+                &p,
+                &decide(&p, None),
+            )
+        })
+        .collect();
+    let y_pred: Vec<Option<usize>> = vec![Some(1); n];
+    let mut r = Report::new(
+        "hark eval",
+        "d",
+        "m",
+        evaluate(&classes, &vec![0; n], &y_pred).expect("metrics"),
+    );
+    r.predictions = rows;
+    for i in 0..n {
+        r.mistake_pictures.insert(i, vec![1, 2, 3]);
+    }
+    let out = root.path().join("report");
+    std::fs::create_dir_all(out.join("mistakes")).expect("dir");
+    std::fs::write(out.join("mistakes/999.png"), b"stale").expect("stale picture");
+    let files = r.write_dir(&out).expect("written");
+    assert_eq!(files.mistake_pictures.len(), MAX_MISTAKE_PICTURES);
+    assert_eq!(
+        std::fs::read_dir(out.join("mistakes")).expect("ls").count(),
+        MAX_MISTAKE_PICTURES,
+        "the stale picture is gone"
+    );
+    let html = std::fs::read_to_string(&files.html).expect("html");
+    assert_eq!(
+        html.matches("<div class=\"mistake\">").count(),
+        MAX_MISTAKE_PICTURES
+    );
+    assert_eq!(html.matches("<tr class=\"mistake-row\">").count(), 7);
+    // The most confident (the last clip, 0.5 + 0.001 * (n - 1)) comes first.
+    let first = html.find(&format!("{}.wav", n - 1)).expect("listed");
+    assert!(first < html.find("0.wav").expect("listed"));
 }

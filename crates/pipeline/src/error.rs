@@ -46,12 +46,14 @@ pub enum PipelineError {
     Interrupted,
     /// The dataset's labels do not match the model's classes.
     #[error(
-        "none of the dataset's labels ({dataset}) is one of the model's classes ({model}); is this the dataset the model was trained for?"
+        "none of the dataset's labels ({dataset}) is one of the model's classes ({model}); is this the dataset the model was trained for?{hint}"
     )]
     LabelMismatch {
         /// Dataset labels, comma-separated.
         dataset: String,
         /// Model classes, comma-separated.
         model: String,
+        /// Labels that differ from a class only in case or spacing, in a sentence (or empty).
+        hint: String,
     },
 }

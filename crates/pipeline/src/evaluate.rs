@@ -1,5 +1,6 @@
 //! Evaluation protocol (eval stage): predict chosen clips with a model, decide each clip,
-//! score the decisions, sweep thresholds, and say whether the model has seen the clips.
+//! score the decisions, sweep thresholds, and say whether the model has seen the clips and
+//! which of their labels it does not know.
 
 use std::collections::HashMap;
 
@@ -170,6 +171,66 @@ pub struct Evaluation {
     pub same_dataset: Option<bool>,
     /// Clips decided silent.
     pub silent: usize,
+    /// Labels of scored clips that are not among the model's classes, with how many clips
+    /// carry each (sorted by label): those clips are predicted but left out of the metrics.
+    pub foreign_labels: Vec<(String, usize)>,
+}
+
+/// Labels of `clips` that are not in `classes`, with their clip counts, sorted by label.
+fn foreign_labels(ds: &Dataset, classes: &[String], clips: &[usize]) -> Vec<(String, usize)> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for &i in clips {
+        let l = ds.clips[i].label.as_str();
+        if !classes.iter().any(|c| c == l) {
+            *counts.entry(l).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(l, n)| (l.to_string(), n))
+        .collect()
+}
+
+/// "dog (the model has Dog)" for labels that differ from a class only in case or spaces.
+fn near_misses(labels: &[String], classes: &[String]) -> Vec<String> {
+    let norm = |s: &str| s.trim().to_lowercase().replace([' ', '-'], "_");
+    labels
+        .iter()
+        .filter_map(|l| {
+            classes
+                .iter()
+                .find(|c| norm(c) == norm(l))
+                .map(|c| format!("'{l}' (the model has '{c}')"))
+        })
+        .collect()
+}
+
+/// In words, what [`Evaluation::foreign_labels`] means for the scores; `None` when empty.
+pub fn foreign_labels_message(foreign: &[(String, usize)], classes: &[String]) -> Option<String> {
+    if foreign.is_empty() {
+        return None;
+    }
+    let n: usize = foreign.iter().map(|f| f.1).sum();
+    let listed: Vec<String> = foreign
+        .iter()
+        .map(|(l, k)| format!("'{l}' ({k} clip{})", if *k == 1 { "" } else { "s" }))
+        .collect();
+    let labels: Vec<String> = foreign.iter().map(|f| f.0.clone()).collect();
+    let near = near_misses(&labels, classes);
+    let hint = if near.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; spelled differently from a class: {} (rename them in the dataset)",
+            near.join(", ")
+        )
+    };
+    Some(format!(
+        "{n} clip{} labelled {} the model does not know (its classes: {}); they are predicted (see predictions.csv) but left out of the scores{hint}",
+        if n == 1 { " is" } else { "s are" },
+        listed.join(", "),
+        classes.join(", ")
+    ))
 }
 
 /// Score `file` on `clips` of `ds` with `decision`, and check them against the model's
@@ -183,9 +244,18 @@ pub fn evaluate(
 ) -> Result<Evaluation, PipelineError> {
     let classes = &file.meta.class_names;
     if !ds.classes.iter().any(|l| classes.contains(l)) {
+        let near = near_misses(&ds.classes, classes);
         return Err(PipelineError::LabelMismatch {
             dataset: ds.classes.join(", "),
             model: classes.join(", "),
+            hint: if near.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Some differ only in spelling: {} (rename them in the dataset).",
+                    near.join(", ")
+                )
+            },
         });
     }
     let predictor = Predictor::new(file)?;
@@ -204,6 +274,8 @@ pub fn evaluate(
         fp == held.dataset_fingerprint
     });
     let silent = preds.iter().filter(|p| p.decision.silent).count();
+    let scored: Vec<usize> = preds.iter().map(|p| p.clip).collect();
+    let foreign_labels = foreign_labels(ds, classes, &scored);
     Ok(Evaluation {
         preds,
         metrics,
@@ -212,7 +284,21 @@ pub fn evaluate(
         overlap_known: held.is_known(),
         same_dataset,
         silent,
+        foreign_labels,
     })
+}
+
+/// The clips of `ds` the model was validated on (from its held-out record), ascending: what
+/// [`tune_threshold`] scores, so what has to be extracted for it.
+pub fn validation_clips(ds: &Dataset, file: &ModelFile) -> Vec<usize> {
+    let held = &file.meta.held_out;
+    (0..ds.clips.len())
+        .filter(|&i| {
+            held.validated
+                .binary_search(&clip_key(&ds.clips[i]))
+                .is_ok()
+        })
+        .collect()
 }
 
 /// The lowest threshold reaching precision `target` on the model's own **validation**
@@ -228,14 +314,7 @@ pub fn tune_threshold(
     file: &ModelFile,
     target: f32,
 ) -> Result<Option<DecisionConfig>, PipelineError> {
-    let held = &file.meta.held_out;
-    let val: Vec<usize> = (0..ds.clips.len())
-        .filter(|&i| {
-            held.validated
-                .binary_search(&clip_key(&ds.clips[i]))
-                .is_ok()
-        })
-        .collect();
+    let val = validation_clips(ds, file);
     if val.is_empty() {
         return Err(PipelineError::NoClips {
             what: "of the model's validation set are in this dataset, so a threshold cannot be tuned without touching test data (tune on the dataset the model was trained on; models from hark before format 2 have no record: retrain)".into(),
@@ -293,5 +372,36 @@ mod tests {
         );
         let e = select_eval_clips(&ds, None, Some("test"), &held).expect_err("no splits");
         assert!(e.to_string().contains("none"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn labels_the_model_does_not_know_are_named_with_a_spelling_hint() {
+        let mut ds = Dataset {
+            root: ".".into(),
+            name: "t".into(),
+            format: hark_data::DatasetFormat::Manifest,
+            classes: vec!["Dog".into(), "cat".into(), "rain".into()],
+            clips: vec![],
+            problems: vec![],
+        };
+        for (i, l) in ["Dog", "cat", "cat", "rain", "Dog"].iter().enumerate() {
+            ds.clips.push(hark_data::Clip::new(format!("{i}.wav"), *l));
+        }
+        let classes: Vec<String> = vec!["dog".into(), "rain".into()];
+        let f = foreign_labels(&ds, &classes, &[0, 1, 2, 3]);
+        assert_eq!(f, vec![("Dog".to_string(), 1), ("cat".to_string(), 2)]);
+        let msg = foreign_labels_message(&f, &classes).expect("message");
+        assert!(
+            msg.contains("3 clips are labelled 'Dog' (1 clip), 'cat' (2 clips)"),
+            "{msg}"
+        );
+        assert!(msg.contains("its classes: dog, rain"), "{msg}");
+        assert!(msg.contains("'Dog' (the model has 'dog')"), "{msg}");
+        assert_eq!(foreign_labels_message(&[], &classes), None);
     }
 }

@@ -1,6 +1,7 @@
 //! hark-pipeline: the protocols that decide every reported accuracy, as a library —
 //! partitioning a dataset, turning features into training windows, fitting a dataset into a
-//! complete model file, evaluating a model on held-out clips, and cross-validation.
+//! complete model file, evaluating a model on held-out clips (with a row per clip and pictures
+//! of the mistakes for the report), and cross-validation.
 //!
 //! Flow: audio -> features -> model -> **train/eval** -> predict/stream -> export. This
 //! crate joins hark-data (datasets, cached features), hark-train (the training loop),
@@ -19,6 +20,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod clips;
 mod cv;
 mod error;
 mod evaluate;
@@ -27,11 +29,12 @@ mod partition;
 mod profile;
 mod windows;
 
+pub use clips::{MISTAKE_PICTURE_SIZE, clip_rows, mistake_pictures};
 pub use cv::{CvFold, CvOptions, FoldResult, FoldScheme, cv_folds, cv_partition, run_fold};
 pub use error::PipelineError;
 pub use evaluate::{
-    ClipPrediction, Evaluation, evaluate, metrics_for, predict_clips, select_eval_clips,
-    tune_threshold,
+    ClipPrediction, Evaluation, evaluate, foreign_labels_message, metrics_for, predict_clips,
+    select_eval_clips, tune_threshold, validation_clips,
 };
 pub use fit::{DEFAULT_TARGET_PRECISION, FitOptions, Trained, Tuning, fit};
 pub use partition::{Partition, PartitionOptions, clip_key, held_out_record, partition};

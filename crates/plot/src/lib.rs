@@ -10,7 +10,7 @@
 //! | picture | bytes | file | data |
 //! |---|---|---|---|
 //! | log-mel spectrogram | [`spectrogram_png`] | [`render_spectrogram_png`] | `Array2<f32>` + `FeatureConfig` |
-//! | training curves | [`history_png`] | [`render_history_png`] | [`EpochPoint`]s |
+//! | training curves | [`history_png`] | [`render_history_png`] | [`EpochPoint`]s + [`HistoryMarks`] |
 //! | confusion matrix | [`confusion_png`] | — (embedded in reports) | [`ConfusionData`] |
 //! | precision/coverage | [`coverage_png`] | — (embedded in reports) | [`CoveragePoint`]s |
 //!
@@ -43,11 +43,14 @@ mod spectrogram;
 use std::sync::Once;
 
 pub use confusion::{ConfusionData, MAX_LABEL_CHARS, abbreviate, confusion_png};
-pub use coverage::{COVERAGE_SIZE, CoveragePoint, coverage_png};
+pub use coverage::{COVERAGE_SIZE, CoveragePoint, coverage_png, format_threshold};
 pub(crate) use encode::encode_png;
 pub use encode::write_png;
 pub use error::PlotError;
-pub use history::{EpochPoint, HISTORY_SIZE, history_png, render_history_png};
+pub use history::{
+    EpochPoint, HISTORY_SIZE, HistoryMarks, MAX_EPOCH_TICKS, epoch_ticks, history_png,
+    render_history_png,
+};
 pub use plotters;
 pub use spectrogram::{SpectrogramOptions, render_spectrogram_png, spectrogram_png};
 

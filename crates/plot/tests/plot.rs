@@ -5,9 +5,9 @@ use std::path::Path;
 
 use hark_features::{FeatureConfig, MatrixKind, feature_matrix};
 use hark_plot::{
-    COVERAGE_SIZE, ConfusionData, CoveragePoint, EpochPoint, HISTORY_SIZE, MAX_LABEL_CHARS,
-    PlotError, SpectrogramOptions, abbreviate, confusion_png, coverage_png, history_png,
-    render_history_png, render_spectrogram_png, spectrogram_png,
+    COVERAGE_SIZE, ConfusionData, CoveragePoint, EpochPoint, HISTORY_SIZE, HistoryMarks,
+    MAX_LABEL_CHARS, PlotError, SpectrogramOptions, abbreviate, confusion_png, coverage_png,
+    history_png, render_history_png, render_spectrogram_png, spectrogram_png,
 };
 
 /// Width and height of PNG bytes (fails the test when they are not a PNG).
@@ -106,9 +106,14 @@ fn history_png_with_and_without_validation() {
             train_acc: 0.15 * e as f32,
             val_loss: Some(2.2 / e as f32),
             val_acc: Some(0.14 * e as f32),
+            lr: 1e-3 / e as f64,
         })
         .collect();
-    assert_eq!(png_size(&history_png(&points).expect("png")), HISTORY_SIZE);
+    let none = HistoryMarks::default();
+    assert_eq!(
+        png_size(&history_png(&points, &none).expect("png")),
+        HISTORY_SIZE
+    );
     let train_only: Vec<EpochPoint> = points
         .iter()
         .map(|p| EpochPoint {
@@ -117,18 +122,46 @@ fn history_png_with_and_without_validation() {
             ..*p
         })
         .collect();
-    let a = history_png(&points).expect("png");
-    let b = history_png(&train_only).expect("png");
+    let a = history_png(&points, &none).expect("png");
+    let b = history_png(&train_only, &none).expect("png");
     assert_ne!(a, b, "the validation curve is drawn");
-    assert_eq!(png_size(&history_png(&[]).expect("empty")), HISTORY_SIZE);
+    assert_eq!(
+        png_size(&history_png(&[], &none).expect("empty")),
+        HISTORY_SIZE
+    );
+    // The best epoch and the validation clip accuracy are drawn (issue 13).
+    let marks = HistoryMarks {
+        best_epoch: Some(4),
+        val_clip_accuracy: Some(0.8),
+    };
+    let marked = history_png(&points, &marks).expect("png");
+    assert_ne!(marked, a, "the best epoch is marked");
+    let best_only = HistoryMarks {
+        val_clip_accuracy: None,
+        ..marks
+    };
+    assert_ne!(
+        history_png(&points, &best_only).expect("png"),
+        marked,
+        "the clip accuracy is drawn"
+    );
+    // The learning rate is drawn.
+    let flat_lr: Vec<EpochPoint> = points
+        .iter()
+        .map(|p| EpochPoint { lr: 1e-3, ..*p })
+        .collect();
+    assert_ne!(history_png(&flat_lr, &none).expect("png"), a);
+    if let Some(dir) = std::env::var_os("HARK_PICTURES") {
+        std::fs::write(Path::new(&dir).join("history.png"), &marked).expect("keep picture");
+    }
 
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("history.png");
-    render_history_png(&path, &points).expect("write");
+    render_history_png(&path, &points, &none).expect("write");
     assert_eq!(std::fs::read(&path).expect("read"), a);
     assert_eq!(files_in(dir.path()), 1, "no temp files left behind");
     let missing = dir.path().join("missing/history.png");
-    let err = render_history_png(&missing, &points).expect_err("no folder");
+    let err = render_history_png(&missing, &points, &none).expect_err("no folder");
     assert!(matches!(err, PlotError::Write { .. }) && err.to_string().contains("missing"));
 }
 
@@ -213,6 +246,18 @@ fn coverage_png_has_its_size_and_marks_the_chosen_threshold() {
     assert_eq!(png_size(&plain), COVERAGE_SIZE);
     let marked = coverage_png(&sweep, Some(0.45)).expect("png");
     assert_ne!(plain, marked, "the threshold in use is drawn");
+    // A confident model: every threshold above 0.99 (issue 13: all were labelled t=1.00).
+    let confident: Vec<CoveragePoint> = (0..40)
+        .map(|i| CoveragePoint {
+            threshold: 0.99 + 0.00025 * i as f32,
+            precision: 0.9 + 0.0025 * i as f32,
+            coverage: 1.0 - 0.024 * i as f32,
+        })
+        .collect();
+    let png = coverage_png(&confident, Some(0.9975)).expect("png");
+    if let Some(dir) = std::env::var_os("HARK_PICTURES") {
+        std::fs::write(Path::new(&dir).join("coverage.png"), &png).expect("keep picture");
+    }
 }
 
 #[test]

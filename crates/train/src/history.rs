@@ -1,5 +1,6 @@
-//! Training curves (train stage output): the epoch history as CSV and as a two-panel PNG
-//! (loss, accuracy; train vs validation; drawn by hark-plot). Both are written atomically.
+//! Training curves (train stage output): the epoch history as CSV and as a three-panel PNG
+//! (loss, window accuracy, learning rate; train vs validation; the best epoch marked; drawn
+//! by hark-plot). Both are written atomically.
 
 use std::io::Write;
 use std::path::Path;
@@ -32,10 +33,17 @@ pub fn write_history_csv(path: &Path, history: &[EpochStats]) -> Result<(), Trai
     hark_io::write_atomic(path, &out).map_err(|e| TrainError::io(path, e))
 }
 
-/// Draw loss (left) and accuracy (right) per epoch, training in blue and validation in
-/// orange, into a 1000x400 PNG, written atomically. The drawing lives in hark-plot
-/// ([`hark_plot::render_history_png`]).
-pub fn render_history_png(path: &Path, history: &[EpochStats]) -> Result<(), TrainError> {
+/// Draw loss, window accuracy and learning rate per epoch, training in blue and validation in
+/// orange, into a PNG written atomically. `best_epoch` (the epoch whose weights were kept; 0
+/// for none) is marked, and `val_clip_accuracy` (the kept model's validation accuracy over
+/// whole clips, which `hark train` prints) is drawn there beside the window accuracies. The
+/// drawing lives in hark-plot ([`hark_plot::render_history_png`]).
+pub fn render_history_png(
+    path: &Path,
+    history: &[EpochStats],
+    best_epoch: usize,
+    val_clip_accuracy: Option<f64>,
+) -> Result<(), TrainError> {
     let points: Vec<hark_plot::EpochPoint> = history
         .iter()
         .map(|s| hark_plot::EpochPoint {
@@ -44,9 +52,14 @@ pub fn render_history_png(path: &Path, history: &[EpochStats]) -> Result<(), Tra
             train_acc: s.train_acc,
             val_loss: s.val_loss,
             val_acc: s.val_acc,
+            lr: s.lr,
         })
         .collect();
-    hark_plot::render_history_png(path, &points).map_err(|e| TrainError::Plot {
+    let marks = hark_plot::HistoryMarks {
+        best_epoch: (best_epoch > 0).then_some(best_epoch),
+        val_clip_accuracy: val_clip_accuracy.map(|a| a as f32),
+    };
+    hark_plot::render_history_png(path, &points, &marks).map_err(|e| TrainError::Plot {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })

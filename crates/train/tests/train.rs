@@ -492,7 +492,7 @@ fn history_csv_and_png_are_written() {
     assert_eq!(lines.len(), 5);
     assert_eq!(lines[1].split(',').count(), 8);
     let png = dir.path().join("history.png");
-    render_history_png(&png, &out.history).expect("png");
+    render_history_png(&png, &out.history, out.best_epoch, Some(0.5)).expect("png");
     let bytes = std::fs::read(&png).expect("read");
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     if let Ok(keep) = std::env::var("HARK_KEEP_PNG") {

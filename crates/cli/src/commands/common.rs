@@ -59,6 +59,17 @@ pub fn extract(
     cache: Option<&Path>,
     quiet: bool,
 ) -> Result<FeatureSet> {
+    extract_clips(ds, None, cfg, cache, quiet)
+}
+
+/// [`extract`] for only the clips `clips` of `ds` (every clip when `None`).
+pub fn extract_clips(
+    ds: &Dataset,
+    clips: Option<&[usize]>,
+    cfg: &FeatureConfig,
+    cache: Option<&Path>,
+    quiet: bool,
+) -> Result<FeatureSet> {
     let cache = cache_dir(cache);
     let bar = crate::progress::ExtractBar::new(quiet);
     let opts = ExtractOptions {
@@ -66,7 +77,11 @@ pub fn extract(
         threads: None,
         observer: Some(&bar),
     };
-    let fs = hark_data::extract(ds, cfg, &opts).context("feature extraction failed")?;
+    let fs = match clips {
+        Some(clips) => hark_data::extract_clips(ds, clips, cfg, &opts),
+        None => hark_data::extract(ds, cfg, &opts),
+    }
+    .context("feature extraction failed")?;
     for f in &fs.failed {
         eprintln!("warning: skipped {}: {}", f.path.display(), f.error);
     }
@@ -171,6 +186,20 @@ pub fn print_metrics(m: &hark_eval::Metrics) {
         println!(
             "{:<20} {:>9.3} {:>9.3} {:>9.3} {:>8}",
             c.name, c.precision, c.recall, c.f1, c.support
+        );
+    }
+    for (name, p, r, f) in [
+        ("macro avg", m.macro_precision, m.macro_recall, m.macro_f1),
+        (
+            "weighted avg",
+            m.weighted_precision,
+            m.weighted_recall,
+            m.weighted_f1,
+        ),
+    ] {
+        println!(
+            "{name:<20} {p:>9.3} {r:>9.3} {f:>9.3} {:>8}",
+            m.per_class.iter().map(|c| c.support).sum::<usize>()
         );
     }
 }

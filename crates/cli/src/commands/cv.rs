@@ -49,6 +49,7 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
     let mut per_fold = Vec::new();
+    let mut rows = Vec::new();
     let mut partial = None;
     for fold in folds
         .iter()
@@ -86,6 +87,12 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
             .file
             .save(&model)
             .with_context(|| format!("cannot write {}", model.display()))?;
+        rows.extend(hark_pipeline::clip_rows(
+            ds,
+            &r.trained.file.meta.class_names,
+            &r.preds,
+            Some(fold.fold),
+        ));
         per_fold.push((name, r.metrics));
         if r.trained.interrupted {
             break;
@@ -123,6 +130,8 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
             format!("WARNING: interrupted; fold {f} is partial (trained for fewer epochs, or not at all) and later folds did not run"),
         );
     }
+    report.mistake_pictures = hark_pipeline::mistake_pictures(&rows, &cfg);
+    report.predictions = rows;
     report.write_dir(&args.output)?;
     println!(
         "cv: accuracy {} over {} folds ({:.0} s); report: {}",

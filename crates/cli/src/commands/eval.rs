@@ -1,5 +1,6 @@
-//! `hark eval`: score a model on a labelled dataset's held-out clips, with a report, and
-//! optionally tune its unknown-threshold on its own validation clips.
+//! `hark eval`: score a model on a labelled dataset's held-out clips, with a report (scores,
+//! predictions.csv, the mistakes to look at), and optionally tune its unknown-threshold on its
+//! own validation clips. Features are extracted for those clips only.
 //!
 //! Flow: outermost layer over hark-pipeline (selection, evaluation, tuning) and hark-eval
 //! (reports).
@@ -9,7 +10,7 @@ use hark_eval::Report;
 use hark_infer::ModelFile;
 
 use super::Outcome;
-use super::common::{extract, open_dataset, print_metrics};
+use super::common::{extract_clips, open_dataset, print_metrics};
 use crate::args::EvalArgs;
 
 /// `hark eval`.
@@ -24,8 +25,14 @@ pub fn eval(args: &EvalArgs) -> Result<Outcome> {
         args.split.as_deref(),
         &file.meta.held_out,
     )?;
-    let fs = extract(
+    // Features only for the clips scored (and the validation clips a threshold is tuned on).
+    let mut needed = clips.clone();
+    if args.target_precision.is_some() {
+        needed.extend(hark_pipeline::validation_clips(ds, &file));
+    }
+    let fs = extract_clips(
         ds,
+        Some(&needed),
         &file.meta.features,
         args.cache_dir.as_deref(),
         args.quiet,
@@ -75,6 +82,12 @@ pub fn eval(args: &EvalArgs) -> Result<Outcome> {
         ),
         None => {}
     }
+    if let Some(msg) =
+        hark_pipeline::foreign_labels_message(&e.foreign_labels, &file.meta.class_names)
+    {
+        eprintln!("warning: {msg}");
+        notes.push(msg);
+    }
     if e.silent > 0 {
         notes.push(format!(
             "{} clips were silent (no window above the silence gate) and count as not answered",
@@ -104,9 +117,16 @@ pub fn eval(args: &EvalArgs) -> Result<Outcome> {
     report.threshold_sweep = Some(e.sweep);
     report.decision = Some(decision);
     report.notes = notes;
+    report.predictions = hark_pipeline::clip_rows(ds, &file.meta.class_names, &e.preds, None);
+    report.mistake_pictures =
+        hark_pipeline::mistake_pictures(&report.predictions, &file.meta.features);
     report.write_dir(&args.output)?;
     print_metrics(&report.metrics);
     println!("report: {}", args.output.join("report.html").display());
-    let failed = opened.skipped + fs.failed.iter().filter(|f| clips.contains(&f.clip)).count();
+    let failed = opened.skipped
+        + fs.failed
+            .iter()
+            .filter(|f| clips.binary_search(&f.clip).is_ok())
+            .count();
     Ok(Outcome::from_failures(failed))
 }

@@ -93,10 +93,15 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
         std::fs::create_dir_all(dir)?;
     }
     hark_train::write_history_csv(&csv, &trained.history)?;
-    hark_train::render_history_png(&png, &trained.history)?;
+    hark_train::render_history_png(
+        &png,
+        &trained.history,
+        trained.file.meta.training.best_epoch,
+        trained.val_metrics.as_ref().map(|m| m.accuracy),
+    )?;
     if let Some(m) = &trained.val_metrics {
         println!(
-            "validation: accuracy {:.2}%  balanced accuracy {:.2}%  ({} clips)",
+            "validation (best epoch, whole clips): accuracy {:.2}%  balanced accuracy {:.2}%  ({} clips)",
             m.accuracy * 100.0,
             m.balanced_accuracy * 100.0,
             part.val.len()

@@ -256,3 +256,42 @@ fn real_format_samples_one_undecodable_file_is_skipped() {
     assert_eq!(fs.clips.len(), 2);
     assert!(fs.clips.iter().all(|c| !c.windows.is_empty()));
 }
+
+/// `extract_clips` decodes only the clips asked for (issue 13: `hark eval --fold 3` extracts
+/// only the fold it scores), and its cache entries serve a later full extraction.
+#[test]
+fn extract_clips_computes_only_the_selected_clips() {
+    let dir = tempdir();
+    let ds = dataset(dir.path());
+    let cache = dir.path().join("cache");
+    let cfg = small_config();
+    // Clip 2 is the corrupt file: not selected, so not reported either.
+    let some = hark_data::extract_clips(&ds, &[4, 0, 4, 99], &cfg, &options(Some(&cache)))
+        .expect("extract some");
+    let idx: Vec<usize> = some.clips.iter().map(|c| c.clip).collect();
+    assert_eq!(
+        idx,
+        [0, 4],
+        "dataset indices, ascending, no repeats or out-of-range"
+    );
+    assert!(some.failed.is_empty(), "{:?}", some.failed);
+    assert_eq!(some.stats.computed, 2);
+    let all = extract(&ds, &cfg, &options(Some(&cache))).expect("extract all");
+    assert_eq!(
+        all.stats.cache_hits, 2,
+        "the selected clips' entries are reused"
+    );
+    assert_eq!(
+        all.stats.computed, 2,
+        "b.wav and quiet.wav (the corrupt file fails to decode)"
+    );
+    let pos = |fs: &hark_data::FeatureSet, i: usize| {
+        fs.clips
+            .iter()
+            .find(|c| c.clip == i)
+            .expect("clip")
+            .windows
+            .clone()
+    };
+    assert_eq!(pos(&some, 4), pos(&all, 4));
+}

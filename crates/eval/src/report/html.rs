@@ -2,10 +2,13 @@
 //! file can be mailed or opened anywhere. Flow: train/eval -> **reports**.
 
 use std::fmt::Write;
+use std::path::Path;
 
 use base64::Engine;
+use hark_plot::format_threshold;
 
 use super::Report;
+use super::mistakes::mistakes_section;
 use crate::metrics::Metrics;
 use crate::threshold::ThresholdPoint;
 
@@ -22,7 +25,10 @@ h1{margin-bottom:4px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bot
 .card .v{font-size:28px;font-weight:600}.card .k{color:#555;font-size:14px}\
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 10px;text-align:right}\
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}tr.low td{background:#fdecea}\
-img{max-width:100%;height:auto;border:1px solid #eee}.note{color:#555;font-size:14px}";
+img{max-width:100%;height:auto;border:1px solid #eee}.note{color:#555;font-size:14px}\
+tr.avg td{background:#f7f7f7;font-style:italic}tr.sep td{border-top:2px solid #999}\
+.mistake{display:flex;flex-wrap:wrap;gap:12px;align-items:center;border-top:1px solid #eee;padding:8px 0}\
+.mistake img{width:480px}.mistake audio{margin-top:6px;width:320px}";
 
 /// HTML-escape text for element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -40,7 +46,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn pct(v: f64) -> String {
+pub(crate) fn pct(v: f64) -> String {
     format!("{:.1}%", 100.0 * v)
 }
 
@@ -75,10 +81,35 @@ fn per_class_table(html: &mut String, m: &Metrics) {
             c.predicted
         );
     }
+    let total: usize = m.per_class.iter().map(|c| c.support).sum();
+    let _ = write!(
+        html,
+        "<tr class=\"avg sep\"><td>accuracy</td><td></td><td></td><td>{:.3}</td><td>{total}</td><td>{}</td></tr>",
+        m.accuracy, m.answered
+    );
+    for (name, p, r, f) in [
+        ("macro avg", m.macro_precision, m.macro_recall, m.macro_f1),
+        (
+            "weighted avg",
+            m.weighted_precision,
+            m.weighted_recall,
+            m.weighted_f1,
+        ),
+    ] {
+        let _ = write!(
+            html,
+            "<tr class=\"avg\"><td>{name}</td><td>{}</td><td>{}</td><td>{f:.3}</td><td>{total}</td><td>{}</td></tr>",
+            pct(p),
+            pct(r),
+            m.answered
+        );
+    }
     html.push_str("</table>");
     html.push_str("<p class=\"note\">Precision: of the clips the model called this class, the share that were right. \
 Recall: of the clips of this class, the share the model found. F1 combines both (1 = perfect). \
-Rows shaded red have F1 below 0.5.</p>");
+Rows shaded red have F1 below 0.5. Below the classes, as in scikit-learn's classification_report: \
+accuracy (in the F1 column), the plain mean over classes (macro avg: each class counts the same) and \
+the mean weighted by clips (weighted avg: large classes count more).</p>");
 }
 
 fn top_confusions(html: &mut String, m: &Metrics) {
@@ -131,8 +162,8 @@ fn threshold_table(html: &mut String, sweep: &[ThresholdPoint]) {
     for p in &rows {
         let _ = write!(
             html,
-            "<tr><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            p.threshold,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            format_threshold(p.threshold),
             pct(f64::from(p.precision)),
             pct(f64::from(p.coverage)),
             p.answered,
@@ -151,8 +182,15 @@ fn threshold_table(html: &mut String, sweep: &[ThresholdPoint]) {
 }
 
 /// The whole report as one HTML page. `confusion_png` and `coverage_png` are embedded as
-/// `data:image/png;base64,...` URIs.
-pub fn render_html(r: &Report, confusion_png: &[u8], coverage_png: Option<&[u8]>) -> String {
+/// `data:image/png;base64,...` URIs. `dir` is the folder the page is written to: the mistakes
+/// section links audio relative to it and shows the spectrograms [`Report::write_dir`] writes
+/// there; with `None` it lists the mistakes without players or pictures.
+pub fn render_html(
+    r: &Report,
+    confusion_png: &[u8],
+    coverage_png: Option<&[u8]>,
+    dir: Option<&Path>,
+) -> String {
     let m = &r.metrics;
     let mut h = String::with_capacity(64 * 1024 + 2 * confusion_png.len());
     let _ = write!(
@@ -174,7 +212,7 @@ pub fn render_html(r: &Report, confusion_png: &[u8], coverage_png: Option<&[u8]>
         };
         let _ = write!(h, " &middot; clip decision: {agg}");
         if let Some(t) = d.threshold {
-            let _ = write!(h, ", unknown below {t:.2}");
+            let _ = write!(h, ", unknown below {}", format_threshold(t));
         }
     }
     h.push_str("</p><div class=\"cards\">");
@@ -274,7 +312,8 @@ answered \"unknown\". Raising the threshold answers fewer clips (coverage) but g
         {
             let _ = write!(
                 h,
-                "<p><b>Threshold in use: {t:.3}</b> &rarr; precision {} on {} of clips answered ({} of {}).</p>",
+                "<p><b>Threshold in use: {}</b> &rarr; precision {} on {} of clips answered ({} of {}).</p>",
+                format_threshold(t),
                 pct(f64::from(p.precision)),
                 pct(f64::from(p.coverage)),
                 p.answered,
@@ -282,6 +321,11 @@ answered \"unknown\". Raising the threshold answers fewer clips (coverage) but g
             );
         }
         threshold_table(&mut h, sweep);
+    }
+
+    if !r.predictions.is_empty() {
+        let pictures = |i: usize| dir.is_some() && r.mistake_pictures.contains_key(&i);
+        mistakes_section(&mut h, &r.predictions, dir, &pictures);
     }
 
     if !r.notes.is_empty() {
@@ -292,6 +336,9 @@ answered \"unknown\". Raising the threshold answers fewer clips (coverage) but g
         h.push_str("</ul>");
     }
     h.push_str("<p class=\"note\">Generated by hark. Machine-readable: report.json, confusion.csv, per_class.csv");
+    if !r.predictions.is_empty() {
+        h.push_str(", predictions.csv");
+    }
     if r.folds.is_some() {
         h.push_str(", folds.csv");
     }

@@ -5,16 +5,23 @@
 //! renamed into place, so an interrupted run never leaves a half-written report.
 
 mod html;
+mod mistakes;
 mod plot;
+mod predictions;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use html::render_html;
 pub use html::{MAX_THRESHOLD_ROWS, TOP_CONFUSIONS, escape};
+pub use mistakes::{MAX_MISTAKE_PICTURES, MISTAKES_DIR, mistake_picture_name, relative_url};
 pub use plot::{
     COVERAGE_SIZE, MAX_LABEL_CHARS, abbreviate, render_confusion_png, render_coverage_png,
+};
+pub use predictions::{
+    ClipRow, PREDICTIONS_CSV_HEADER, TOP_K, mistakes_by_confidence, predictions_to_csv,
 };
 
 use crate::cv::CvSummary;
@@ -43,6 +50,15 @@ pub struct Report {
     pub decision: Option<DecisionConfig>,
     /// Free-form lines shown at the end (seed, command line, wall time...).
     pub notes: Vec<String>,
+    /// One row per scored clip: written to `predictions.csv` (not to report.json) and the
+    /// source of the HTML "mistakes" section. Empty: neither is written.
+    #[serde(skip)]
+    pub predictions: Vec<ClipRow>,
+    /// Spectrogram PNGs of wrong clips, by index into `predictions`; only those of the
+    /// [`MAX_MISTAKE_PICTURES`] most confident mistakes are written and shown (see
+    /// [`mistakes_by_confidence`]). Not in report.json.
+    #[serde(skip)]
+    pub mistake_pictures: BTreeMap<usize, Vec<u8>>,
 }
 
 /// Paths of the files [`Report::write_dir`] wrote.
@@ -53,8 +69,14 @@ pub struct ReportFiles {
     pub json: PathBuf,
     /// `confusion.csv`: header row and column of class names.
     pub confusion_csv: PathBuf,
-    /// `per_class.csv`: class, precision, recall, f1, support, predicted.
+    /// `per_class.csv`: class, precision, recall, f1, support, predicted; then `macro avg`
+    /// and `weighted avg` rows.
     pub per_class_csv: PathBuf,
+    /// `predictions.csv`: one row per clip ([`PREDICTIONS_CSV_HEADER`]); only written when
+    /// the report has predictions.
+    pub predictions_csv: Option<PathBuf>,
+    /// `mistakes/NNN.png`: spectrograms of the most confident mistakes, most confident first.
+    pub mistake_pictures: Vec<PathBuf>,
     /// `confusion.png`: heat map.
     pub confusion_png: PathBuf,
     /// `coverage.png`: precision against coverage; only written with a threshold sweep.
@@ -82,6 +104,8 @@ impl Report {
             folds: None,
             decision: None,
             notes: Vec::new(),
+            predictions: Vec::new(),
+            mistake_pictures: BTreeMap::new(),
         }
     }
 
@@ -98,7 +122,8 @@ impl Report {
     }
 
     /// Write all report files into `dir` (created if missing), each atomically.
-    /// Existing files of the same names are replaced.
+    /// Existing files of the same names are replaced; mistake pictures of an earlier run
+    /// that this one does not have are removed.
     ///
     /// # Errors
     /// [`EvalError::Io`] naming the file that could not be written (nothing partial is
@@ -114,7 +139,7 @@ impl Report {
             Some(sweep) if !sweep.is_empty() => Some(render_coverage_png(sweep, threshold)?),
             _ => None,
         };
-        let html = render_html(self, &confusion_png, coverage_png.as_deref());
+        let html = render_html(self, &confusion_png, coverage_png.as_deref(), Some(dir));
 
         let json_path = dir.join("report.json");
         let json = serde_json::to_vec_pretty(self).map_err(|e| EvalError::Encode {
@@ -140,6 +165,14 @@ impl Report {
             }
             None => None,
         };
+        let predictions_csv = if self.predictions.is_empty() {
+            None
+        } else {
+            let path = dir.join("predictions.csv");
+            write_atomic(&path, &predictions_to_csv(&self.predictions, &path)?)?;
+            Some(path)
+        };
+        let mistake_pictures = self.write_mistake_pictures(dir)?;
         let confusion_png_path = dir.join("confusion.png");
         write_atomic(&confusion_png_path, &confusion_png)?;
         let coverage_png_path = match coverage_png {
@@ -156,11 +189,50 @@ impl Report {
             json: json_path,
             confusion_csv,
             per_class_csv,
+            predictions_csv,
+            mistake_pictures,
             confusion_png: confusion_png_path,
             coverage_png: coverage_png_path,
             folds_csv,
             html: html_path,
         })
+    }
+
+    /// Write the pictures of the most confident mistakes to `dir/mistakes/`, and remove
+    /// pictures there that an earlier report left and this one does not have.
+    fn write_mistake_pictures(&self, dir: &Path) -> Result<Vec<PathBuf>, EvalError> {
+        let folder = dir.join(MISTAKES_DIR);
+        let mut written = Vec::new();
+        for (rank, i) in mistakes_by_confidence(&self.predictions)
+            .into_iter()
+            .enumerate()
+            .take(MAX_MISTAKE_PICTURES)
+        {
+            let Some(png) = self.mistake_pictures.get(&i) else {
+                continue;
+            };
+            if written.is_empty() {
+                std::fs::create_dir_all(&folder).map_err(|source| EvalError::Io {
+                    path: folder.clone(),
+                    source,
+                })?;
+            }
+            let path = folder.join(mistake_picture_name(rank));
+            write_atomic(&path, png)?;
+            written.push(path);
+        }
+        if let Ok(entries) = std::fs::read_dir(&folder) {
+            for e in entries.flatten() {
+                let p = e.path();
+                let ours = p.extension().is_some_and(|x| x == "png")
+                    && p.file_stem()
+                        .is_some_and(|s| s.to_string_lossy().bytes().all(|b| b.is_ascii_digit()));
+                if ours && !written.contains(&p) {
+                    let _ = std::fs::remove_file(&p);
+                }
+            }
+        }
+        Ok(written)
     }
 
     fn confusion_title(&self) -> String {
@@ -221,7 +293,9 @@ pub fn confusion_to_csv(cm: &ConfusionMatrix, path: &Path) -> Result<Vec<u8>, Ev
     finish_csv(w, path)
 }
 
-/// Per-class scores as CSV: `class,precision,recall,f1,support,predicted`, one row per class.
+/// Per-class scores as CSV: `class,precision,recall,f1,support,predicted`, one row per class,
+/// then `macro avg` and `weighted avg` rows (as scikit-learn's `classification_report`;
+/// their support is all clips, their `predicted` all answered clips).
 pub fn per_class_to_csv(m: &Metrics, path: &Path) -> Result<Vec<u8>, EvalError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["class", "precision", "recall", "f1", "support", "predicted"])
@@ -234,6 +308,26 @@ pub fn per_class_to_csv(m: &Metrics, path: &Path) -> Result<Vec<u8>, EvalError> 
             format!("{:.6}", c.f1),
             c.support.to_string(),
             c.predicted.to_string(),
+        ])
+        .map_err(csv_err(path))?;
+    }
+    let total: usize = m.per_class.iter().map(|c| c.support).sum();
+    for (name, p, r, f) in [
+        ("macro avg", m.macro_precision, m.macro_recall, m.macro_f1),
+        (
+            "weighted avg",
+            m.weighted_precision,
+            m.weighted_recall,
+            m.weighted_f1,
+        ),
+    ] {
+        w.write_record([
+            name.to_string(),
+            format!("{p:.6}"),
+            format!("{r:.6}"),
+            format!("{f:.6}"),
+            total.to_string(),
+            m.answered.to_string(),
         ])
         .map_err(csv_err(path))?;
     }
