@@ -462,13 +462,18 @@ pub struct TrainOpts {
     /// Window pooling for clip decisions.
     #[arg(long, value_enum, default_value = "mean")]
     pub aggregation: AggregationArg,
-    /// Store an "unknown" threshold in the model: the lowest one at which this share of the
-    /// validation clips the model answers are right (clips below it are predicted
-    /// `unknown`; `hark predict --threshold` overrides it).
+    /// The stored "unknown" threshold makes the answered validation clips at least this
+    /// precise (clips below the threshold are predicted `unknown`; `hark predict --threshold`
+    /// overrides it).
     #[arg(long, default_value_t = hark_pipeline::DEFAULT_TARGET_PRECISION, value_parser = probability, allow_negative_numbers = true)]
     pub target_precision: f32,
+    /// ...and, when the model is already that precise, is as high as possible while still
+    /// answering this share of the validation clips it gets right (inputs less confident than
+    /// nearly every right answer, as unfamiliar audio tends to be, become `unknown`).
+    #[arg(long, default_value_t = hark_pipeline::DEFAULT_KEEP_CORRECT, value_parser = probability, allow_negative_numbers = true)]
+    pub keep_correct: f32,
     /// Store no unknown-threshold: every clip gets a class.
-    #[arg(long, conflicts_with = "target_precision")]
+    #[arg(long, conflicts_with_all = ["target_precision", "keep_correct"])]
     pub no_threshold: bool,
     /// Feature cache folder [default: $HARK_CACHE_DIR, else ~/.cache/hark].
     #[arg(long)]

@@ -192,7 +192,8 @@ fn train_eval_predict_round_trip() {
 
     // The unknown-threshold is chosen on the validation clips by default, and stored.
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("validation clips for precision 0.95"),
+        String::from_utf8_lossy(&o.stdout)
+            .contains("validation clips (target precision 0.9, keeping 95% of right answers)"),
         "{}",
         text(&o)
     );

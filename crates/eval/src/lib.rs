@@ -43,4 +43,6 @@ pub use hark_infer::decision::{
 };
 pub use metrics::{ClassMetrics, ConfusionMatrix, Metrics, UNKNOWN_LABEL, evaluate};
 pub use report::{ClipRow, Report, ReportFiles};
-pub use threshold::{ThresholdPoint, pick_threshold, threshold_sweep, threshold_sweep_flat};
+pub use threshold::{
+    ThresholdPoint, keep_threshold, pick_threshold, threshold_sweep, threshold_sweep_flat,
+};

@@ -118,6 +118,25 @@ pub fn pick_threshold(sweep: &[ThresholdPoint], target_precision: f32) -> Option
         .map(|p| p.threshold)
 }
 
+/// The HIGHEST threshold that still answers at least `keep` (a share, 0-1) of the clips the
+/// model got right in the sweep's data: below it lie at most `1 - keep` of the correct
+/// answers. This is the maximum-softmax-probability rule for out-of-distribution inputs
+/// (Hendrycks and Gimpel, 2017, at a fixed in-distribution recall): inputs less confident
+/// than nearly every correct validation answer become "unknown". `None` when the sweep has
+/// no correct clip.
+pub fn keep_threshold(sweep: &[ThresholdPoint], keep: f32) -> Option<f32> {
+    // The first point (lowest threshold) answers every usable clip.
+    let total = sweep.first()?.correct;
+    if total == 0 {
+        return None;
+    }
+    sweep
+        .iter()
+        .filter(|p| p.correct as f32 >= keep * total as f32)
+        .map(|p| p.threshold)
+        .max_by(f32::total_cmp)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +197,20 @@ mod tests {
         assert_eq!(pick_threshold(&s, 0.76), Some(0.9));
         assert_eq!(pick_threshold(&s, 1.01), None);
         assert_eq!(pick_threshold(&[], 0.5), None);
+    }
+
+    #[test]
+    fn keep_threshold_loses_at_most_the_share_of_correct_answers() {
+        let (probs, y) = example();
+        let s = threshold_sweep(&probs, &y).expect("valid input");
+        // Correct tops: 0.9, 0.8, 0.6 (3 clips).
+        assert_eq!(keep_threshold(&s, 1.0), Some(0.6), "all 3 kept");
+        assert_eq!(keep_threshold(&s, 0.95), Some(0.6), "2.85 -> all 3 kept");
+        assert_eq!(keep_threshold(&s, 0.6), Some(0.8), "2 of 3 kept");
+        assert_eq!(keep_threshold(&s, 0.3), Some(0.9), "1 of 3 kept");
+        assert_eq!(keep_threshold(&[], 0.5), None);
+        let none_right = threshold_sweep(&[vec![0.2f32, 0.8]], &[0]).expect("valid");
+        assert_eq!(keep_threshold(&none_right, 0.5), None);
     }
 
     #[test]

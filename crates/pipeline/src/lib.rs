@@ -36,7 +36,9 @@ pub use evaluate::{
     ClipPrediction, Evaluation, evaluate, foreign_labels_message, metrics_for, predict_clips,
     select_eval_clips, tune_threshold, validation_clips,
 };
-pub use fit::{DEFAULT_TARGET_PRECISION, FitOptions, Trained, Tuning, fit};
+pub use fit::{
+    DEFAULT_KEEP_CORRECT, DEFAULT_TARGET_PRECISION, FitOptions, ThresholdRule, Trained, Tuning, fit,
+};
 pub use partition::{Partition, PartitionOptions, clip_key, held_out_record, partition};
 pub use profile::input_profile;
 pub use windows::{TrainingWindows, training_windows};

@@ -130,7 +130,10 @@ pub fn fit_options(o: &TrainOpts) -> FitOptions {
             validation_fraction: o.validation_fraction,
         },
         aggregation: aggregation(o.aggregation),
-        target_precision: (!o.no_threshold).then_some(o.target_precision),
+        threshold: (!o.no_threshold).then_some(hark_pipeline::ThresholdRule {
+            target_precision: o.target_precision,
+            keep_correct: o.keep_correct,
+        }),
     }
 }
 
@@ -148,13 +151,15 @@ pub fn tuning_line(t: &hark_pipeline::Tuning) -> String {
             "no unknown-threshold stored: no threshold reaches precision {target} on the validation clips"
         ),
         Tuning::Chosen {
-            target,
+            rule,
             threshold,
             coverage,
             precision,
             clips,
         } => format!(
-            "unknown below {threshold:.4}: chosen on {clips} validation clips for precision {target} (reached {:.1}%, answering {:.1}% of them)",
+            "unknown below {threshold:.4}: chosen on {clips} validation clips (target precision {}, keeping {:.0}% of right answers): precision {:.1}%, answering {:.1}% of them",
+            rule.target_precision,
+            rule.keep_correct * 100.0,
             precision * 100.0,
             coverage * 100.0
         ),
