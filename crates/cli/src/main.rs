@@ -12,6 +12,17 @@ use hark::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(n) = cli.command.threads() {
+        // One pool for everything that computes: hark-data's extraction and burn's CPU
+        // backend (gemm) both run on rayon's global pool.
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
+            eprintln!("error: cannot start {n} worker threads: {e}; use fewer threads");
+            return ExitCode::from(2);
+        }
+    }
     let result = match cli.command {
         Command::Info(a) => commands::info(&a),
         Command::Features(a) => commands::features(&a),

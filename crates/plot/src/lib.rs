@@ -49,7 +49,7 @@ pub use encode::write_png;
 pub use error::PlotError;
 pub use history::{EpochPoint, HISTORY_SIZE, history_png, render_history_png};
 pub use plotters;
-pub use spectrogram::{SpectrogramOptions, render_spectrogram_png, spectrogram_png};
+pub use spectrogram::{SpectrogramOptions, WindowMark, render_spectrogram_png, spectrogram_png};
 
 /// Font family name to use in `TextStyle`s: `("sans-serif", 14).into_font()`.
 pub const FONT: &str = "sans-serif";

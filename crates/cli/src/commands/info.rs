@@ -1,6 +1,9 @@
 //! `hark info`: what an audio file is (format, codec, rate, channels, duration), or what a
 //! model file holds (architecture, cost, classes, features, decision, training).
 //!
+//! Audio may come from standard input (`-`). Names are spelled as the flags spell them
+//! (`sbcnn`, `mean-std`); "samples" are audio samples, "frames" STFT frames.
+//!
 //! Flow: outermost layer over hark-audio (probe) and hark-infer (model file).
 
 use std::io::Write;
@@ -10,6 +13,7 @@ use anyhow::Result;
 use hark_infer::ModelFile;
 
 use super::Outcome;
+use super::input::shown;
 use crate::args::InfoArgs;
 
 fn is_model_file(path: &Path) -> bool {
@@ -23,16 +27,16 @@ pub fn info(args: &InfoArgs) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for path in &args.files {
-        let shown = if is_model_file(path) {
+        let text = if is_model_file(path) {
             model_info(path)
         } else {
             audio_info(path)
         };
-        match shown {
+        match text {
             Ok(text) => write!(out, "{text}")?,
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {}: {e:#}", path.display());
+                eprintln!("error: {}: {e:#}", shown(path));
             }
         }
     }
@@ -40,7 +44,7 @@ pub fn info(args: &InfoArgs) -> Result<Outcome> {
 }
 
 fn audio_info(path: &Path) -> Result<String> {
-    let i = hark_audio::probe(path)?;
+    let i = super::input::probe(path)?;
     let bits = i
         .bits_per_sample
         .map(|b| format!("{b}-bit "))
@@ -49,13 +53,13 @@ fn audio_info(path: &Path) -> Result<String> {
         .duration
         .map(|d| format!("{d:.3} s"))
         .unwrap_or_else(|| "unknown".into());
-    let frames = i
+    let samples = i
         .frames
-        .map(|f| format!(" ({f} frames)"))
+        .map(|f| format!(" ({f} samples per channel)"))
         .unwrap_or_default();
     Ok(format!(
-        "{}\n  format:   {}\n  codec:    {bits}{}\n  rate:     {} Hz\n  channels: {}\n  duration: {dur}{frames}\n",
-        path.display(),
+        "{}\n  format:   {}\n  codec:    {bits}{}\n  rate:     {} Hz\n  channels: {}\n  duration: {dur}{samples}\n",
+        shown(path),
         i.container,
         i.codec,
         i.sample_rate,
@@ -92,7 +96,7 @@ pub fn model_info(path: &Path) -> Result<String> {
     );
     out += &format!("  classes:      {}\n", m.class_names.join(", "));
     out += &format!(
-        "  features:     sr {} Hz, n_fft {}, hop_length {}, n_mels {}, fmin {}, fmax {}, {:?} scale\n",
+        "  features:     sr {} Hz, n_fft {}, hop_length {}, n_mels {}, fmin {}, fmax {}, {} mel scale\n",
         f.sr,
         f.n_fft,
         f.hop_length,
@@ -102,7 +106,7 @@ pub fn model_info(path: &Path) -> Result<String> {
         f.mel_scale
     );
     out += &format!(
-        "  windows:      {} frames ({:.3} s), overlap {}, normalisation {:?}, silence gates {} and {}\n",
+        "  windows:      {} frames ({:.3} s), overlap {}, normalisation {}, silence gates {} and {}\n",
         f.window_frames,
         f.window_seconds(),
         f.overlap,

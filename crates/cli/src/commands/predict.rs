@@ -1,14 +1,15 @@
 //! `hark predict MODEL FILES...`: the clip outcome (a class, `unknown` or `silent`) and its
 //! probability per file, using only what the model file carries (feature settings, classes,
-//! decision settings).
+//! decision settings). Audio may come from standard input (`-`); JSON probabilities are
+//! rounded to 6 digits.
 //!
 //! Flow: predict stage: audio -> features -> model -> clip decision.
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hark_features::WindowExtractor;
-use hark_infer::{ClipDecision, ModelFile, Predictor};
+use hark_infer::{ClipDecision, Predictor};
 
 use super::Outcome;
 use super::common::aggregation;
@@ -16,8 +17,7 @@ use crate::args::PredictArgs;
 
 /// `hark predict`: a bad file is reported and the rest still classified (exit code 1).
 pub fn predict(args: &PredictArgs) -> Result<Outcome> {
-    let file = ModelFile::load(&args.model)
-        .with_context(|| format!("cannot load model {}", args.model.display()))?;
+    let file = super::input::load_model(&args.model, "the first argument of `hark predict`")?;
     let predictor = Predictor::new(&file)?;
     let cfg = file.meta.features.clone();
     let mut decision = file.meta.decision;
@@ -39,9 +39,9 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
     let mut buf = Vec::new();
     for path in &args.files {
         let result = (|| -> Result<ClipDecision> {
-            let audio = hark_audio::load_mono(path, Some(cfg.sr))?;
+            let audio = super::input::decode(path, cfg.sr)?.audio;
             for w in &audio.warnings {
-                eprintln!("warning: {}: {w}", path.display());
+                eprintln!("warning: {}: {w}", super::input::shown(path));
             }
             let windows = extractor.windows(&audio.samples);
             if windows.is_empty() {
@@ -66,12 +66,12 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
                     let probs: serde_json::Map<String, serde_json::Value> = classes
                         .iter()
                         .zip(&clip)
-                        .map(|(c, p)| (c.clone(), serde_json::json!(p)))
+                        .map(|(c, &p)| (c.clone(), serde_json::json!(round6(p))))
                         .collect();
                     let line = serde_json::json!({
                         "file": path.display().to_string(),
                         "label": name,
-                        "probability": p,
+                        "probability": round6(p),
                         "windows": n_windows,
                         "probabilities": probs,
                     });
@@ -82,9 +82,18 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {}: {e:#}", path.display());
+                eprintln!("error: {}: {e:#}", super::input::shown(path));
             }
         }
     }
     Ok(Outcome::from_failures(failed))
+}
+
+/// Digits kept of a probability in JSON: enough for any threshold, no float noise.
+const JSON_DIGITS: i32 = 6;
+
+/// `p` rounded to [`JSON_DIGITS`] decimal digits (as an f64, so JSON prints it short).
+pub fn round6(p: f32) -> f64 {
+    let scale = 10f64.powi(JSON_DIGITS);
+    (f64::from(p) * scale).round() / scale
 }
