@@ -291,8 +291,13 @@ fn draw(
             let y = yr.start - base.1 - 4 - 8 * (k % lanes) as i32;
             let points = vec![(x0, y + 4), (x0, y), (x1, y), (x1, y + 4)];
             if m.silent {
-                root.draw(&DashedPathElement::new(points, 3, 3, SKIPPED.stroke_width(2)))
-                    .map_err(|x| e(&x))?;
+                root.draw(&DashedPathElement::new(
+                    points,
+                    3,
+                    3,
+                    SKIPPED.stroke_width(2),
+                ))
+                .map_err(|x| e(&x))?;
             } else {
                 let style = CLASSIFIED[classified % 2].stroke_width(2);
                 classified += 1;
@@ -362,12 +367,27 @@ fn draw_legend<DB: DrawingBackend>(
         at += 30 + width + 24;
         Ok::<(), DrawingAreaErrorKind<DB::ErrorType>>(())
     };
-    let bracket = |x0: i32| vec![(x0, y + 14), (x0, y + 8), (x0 + 22, y + 8), (x0 + 22, y + 14)];
+    let bracket = |x0: i32| {
+        vec![
+            (x0, y + 14),
+            (x0, y + 8),
+            (x0 + 22, y + 8),
+            (x0 + 22, y + 14),
+        ]
+    };
     entry(format!("classified window ({classified})"), &|x0| {
-        root.draw(&PathElement::new(bracket(x0), CLASSIFIED[0].stroke_width(2)))
+        root.draw(&PathElement::new(
+            bracket(x0),
+            CLASSIFIED[0].stroke_width(2),
+        ))
     })?;
     entry(format!("skipped: silent ({skipped})"), &|x0| {
-        root.draw(&DashedPathElement::new(bracket(x0), 3, 3, SKIPPED.stroke_width(2)))
+        root.draw(&DashedPathElement::new(
+            bracket(x0),
+            3,
+            3,
+            SKIPPED.stroke_width(2),
+        ))
     })?;
     if opts.padded_from_s.is_some() {
         entry("zero padding (clip shorter than a window)".into(), &|x0| {
