@@ -91,7 +91,7 @@ pub enum AudioError {
     },
     /// The file ends before the number of frames its header declares.
     #[error(
-        "the file is truncated: the header declares {declared_frames} frames but only {decoded_frames} could be decoded; re-copy or re-export it"
+        "the file is truncated: the header declares {declared_frames} samples per channel but only {decoded_frames} could be decoded; re-copy or re-export it"
     )]
     Truncated {
         /// The file.
