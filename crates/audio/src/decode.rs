@@ -4,13 +4,14 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{SeekMode, SeekTo};
 use symphonia::core::units::{Duration, TimeBase, Timestamp};
 
 use crate::open::{
-    Opened, codec_name, is_exact_length_codec, is_lossless, make_decoder, map_sym, open,
+    Opened, Source, codec_name, is_exact_length_codec, is_lossless, make_decoder, map_sym, open,
 };
 use crate::types::downmix_into;
 use crate::{Audio, AudioError, AudioWarning, LoadOptions, resample};
@@ -132,10 +133,11 @@ struct OggRepair {
 }
 
 impl OggRepair {
-    /// Scan `path` (an Ogg file) for pages symphonia would drop; `None` when it has none.
-    fn scan(path: &Path, o: &Opened) -> Result<Option<Self>, AudioError> {
+    /// Scan `src` (an Ogg stream) for pages symphonia would drop; `None` when it has none.
+    fn scan(src: Source, o: &Opened) -> Result<Option<Self>, AudioError> {
+        let path = src.path();
         let io = |e| AudioError::from_io(path, e);
-        let file = std::fs::File::open(path).map_err(io)?;
+        let file = src.reader()?;
         let found = crate::ogg_pages::scan(file, o.track_id).map_err(io)?;
         if found.pages == 0 {
             return Ok(None);
@@ -206,15 +208,33 @@ fn push_silence(out: &mut Vec<f32>, pos: u64, n: u64, range: (u64, Option<u64>),
 ///
 /// Errors as [`load`] (except decoding errors, which only `load` can find).
 pub fn probe(path: &Path) -> Result<AudioInfo, AudioError> {
-    guard(path, || probe_inner(path))
+    guard(path, || probe_inner(Source::File(path)))
 }
 
-fn probe_inner(path: &Path) -> Result<AudioInfo, AudioError> {
-    let o = open(path)?;
+/// [`probe`] for encoded bytes already in memory (standard input, a network body): the
+/// container is recognised from the bytes alone. Errors carry the path [`STDIN_NAME`].
+pub fn probe_bytes(bytes: impl Into<Arc<[u8]>>) -> Result<AudioInfo, AudioError> {
+    let bytes = bytes.into();
+    let name = Path::new(STDIN_NAME);
+    guard(name, || {
+        probe_inner(Source::Memory {
+            name,
+            bytes: &bytes,
+        })
+    })
+}
+
+/// The path that errors and [`AudioInfo::path`] carry for audio decoded from memory
+/// ([`load_bytes`], [`probe_bytes`]): `-`, as on the command line.
+pub const STDIN_NAME: &str = "-";
+
+fn probe_inner(src: Source) -> Result<AudioInfo, AudioError> {
+    let path = src.path();
+    let o = open(src)?;
     let codec = match codec_name(&o.params) {
         Some(name) => name.to_string(),
         None => {
-            let what = crate::sniff::unsupported_in_file(path)
+            let what = crate::sniff::unsupported_in(src)
                 .map(str::to_string)
                 .unwrap_or_else(|| {
                     format!(
@@ -271,7 +291,36 @@ pub fn load_mono(path: &Path, sr: Option<u32>) -> Result<Audio, AudioError> {
 /// [`AudioError::OffsetBeyondEnd`], [`AudioError::InvalidParameter`].
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
     opts.validate()?;
-    guard(path, || load_inner(path, opts))
+    guard(path, || load_inner(Source::File(path), opts))
+}
+
+/// [`load`] for encoded bytes already in memory (read from standard input, say): the same
+/// decoding, damage handling and resampling, with the container recognised from the bytes
+/// alone. Errors carry the path [`STDIN_NAME`].
+pub fn load_bytes(bytes: impl Into<Arc<[u8]>>, opts: &LoadOptions) -> Result<Audio, AudioError> {
+    opts.validate()?;
+    let bytes = bytes.into();
+    let name = Path::new(STDIN_NAME);
+    guard(name, || {
+        load_inner(
+            Source::Memory {
+                name,
+                bytes: &bytes,
+            },
+            opts,
+        )
+    })
+}
+
+/// [`load_bytes`] as mono at `sr` Hz (`None` = native rate).
+pub fn load_mono_bytes(bytes: impl Into<Arc<[u8]>>, sr: Option<u32>) -> Result<Audio, AudioError> {
+    load_bytes(
+        bytes,
+        &LoadOptions {
+            sr,
+            ..LoadOptions::default()
+        },
+    )
 }
 
 /// Run `f`, turning a panic inside a decoder (a bug in symphonia on some damaged file) into
@@ -285,11 +334,12 @@ fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T, AudioError>) -> Result<T,
     })
 }
 
-fn load_inner(path: &Path, opts: &LoadOptions) -> Result<Audio, AudioError> {
-    let mut o = open(path)?;
-    let mut decoder = make_decoder(path, &o)?;
+fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
+    let path = src.path();
+    let mut o = open(src)?;
+    let mut decoder = make_decoder(src, &o)?;
     let mut ogg = if o.reader.format_info().short_name == "ogg" {
-        OggRepair::scan(path, &o)?
+        OggRepair::scan(src, &o)?
     } else {
         None
     };

@@ -43,8 +43,11 @@ pub enum AudioError {
         path: PathBuf,
     },
     /// The bytes are not a container this build recognises (for example a text file named .wav).
+    /// The message suggests converting with ffmpeg only when the bytes could be audio: a text
+    /// file gets no conversion advice.
     #[error(
-        "not a recognised audio file ({hint}); supported: WAV, FLAC, Ogg Vorbis, MP3, AIFF, CAF, MP4/M4A, MKV/WebM; convert it with `ffmpeg -i <file> out.wav`"
+        "not a recognised audio file ({hint}); supported: WAV, FLAC, Ogg Vorbis, MP3, AIFF, CAF, MP4/M4A, MKV/WebM{}",
+        convert_advice(hint)
     )]
     UnrecognizedFormat {
         /// The file.
@@ -88,7 +91,7 @@ pub enum AudioError {
     },
     /// The file ends before the number of frames its header declares.
     #[error(
-        "the file is truncated: the header declares {declared_frames} frames but only {decoded_frames} could be decoded; re-copy or re-export it"
+        "the file is truncated: the header declares {declared_frames} samples per channel but only {decoded_frames} could be decoded; re-copy or re-export it"
     )]
     Truncated {
         /// The file.
@@ -146,6 +149,18 @@ pub enum AudioError {
         /// Length of the file in seconds.
         duration: f64,
     },
+}
+
+/// Words of [`crate::sniff::describe`] for a text file.
+pub(crate) const LOOKS_LIKE_TEXT: &str = "it looks like a text file";
+
+/// The ffmpeg suggestion for unrecognised bytes, or nothing when they are text.
+fn convert_advice(hint: &str) -> &'static str {
+    if hint == LOOKS_LIKE_TEXT {
+        ""
+    } else {
+        "; convert it with `ffmpeg -i <file> out.wav`"
+    }
 }
 
 impl AudioError {

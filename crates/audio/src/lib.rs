@@ -36,7 +36,9 @@
 //! `librosa.load` do; unsigned 8-bit is centred first (`(x - 128) / 128`).
 //!
 //! # Modules
-//! - [`load`], [`load_mono`], [`probe`]: decoding and header information (`decode.rs`).
+//! - [`load`], [`load_mono`], [`probe`]: decoding and header information (`decode.rs`);
+//!   [`load_bytes`], [`load_mono_bytes`], [`probe_bytes`] do the same for bytes in memory
+//!   (standard input).
 //! - [`resample`], [`Resampler`]: sinc resampling (`resample.rs`).
 //! - [`downmix`], [`Audio`], [`LoadOptions`]: types (`types.rs`).
 //! - [`AudioError`]: errors that say how to recover; the caller names the file (`error.rs`).
@@ -54,7 +56,9 @@ mod types;
 mod warning;
 mod wav_sizes;
 
-pub use decode::{AudioInfo, load, load_mono, probe};
+pub use decode::{
+    AudioInfo, STDIN_NAME, load, load_bytes, load_mono, load_mono_bytes, probe, probe_bytes,
+};
 
 /// Version of hark-audio's numeric behaviour that its public constants do not show. Bump it
 /// in the same commit as any change to:

@@ -21,7 +21,6 @@
 //! Memory is constant: the file is read through a buffer, one page (at most 65,307 bytes) at a
 //! time.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 use symphonia::core::checksum::Crc32;
@@ -143,7 +142,7 @@ fn try_page(r: &mut impl Read, rest: &mut Vec<u8>) -> io::Result<Attempt> {
 }
 
 /// Offset of the next capture pattern at or after `from`, if any.
-fn find_capture(r: &mut BufReader<File>, from: u64) -> io::Result<Option<u64>> {
+fn find_capture<R: Read + Seek>(r: &mut BufReader<R>, from: u64) -> io::Result<Option<u64>> {
     r.seek(SeekFrom::Start(from))?;
     let mut at = from;
     let mut window = 0u32;
@@ -220,7 +219,7 @@ impl Stream {
 /// `serial` (symphonia's track id) lost pages. Bytes that end the file without holding a page
 /// (an appended tag, or a page cut off by truncation, which `load` reports as such) are not
 /// damage.
-pub(crate) fn scan(file: File, serial: u32) -> io::Result<OggDamage> {
+pub(crate) fn scan<R: Read + Seek>(file: R, serial: u32) -> io::Result<OggDamage> {
     let mut r = BufReader::with_capacity(1 << 16, file);
     let mut rest = Vec::with_capacity(255 + MAX_BODY);
     let mut out = OggDamage::default();
@@ -327,11 +326,8 @@ mod tests {
     }
 
     fn scan_bytes(bytes: &[u8]) -> OggDamage {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let p = dir.path().join("x.ogg");
-        std::fs::write(&p, bytes).expect("write");
         let serial = u32::from_le_bytes(bytes[14..18].try_into().expect("serial"));
-        scan(File::open(&p).expect("open"), serial).expect("scan")
+        scan(std::io::Cursor::new(bytes), serial).expect("scan")
     }
 
     #[test]

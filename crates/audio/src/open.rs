@@ -1,10 +1,12 @@
-//! Audio-input stage (audio -> features -> ...): open a file with symphonia. Cheap checks on the
-//! first bytes ([`crate::sniff`]), repair of placeholder WAV size fields ([`crate::wav_sizes`]),
-//! the probe, the choice of audio track, and the mapping of symphonia's errors.
+//! Audio-input stage (audio -> features -> ...): open a file, or bytes already in memory
+//! (standard input), with symphonia. Cheap checks on the first bytes ([`crate::sniff`]), repair
+//! of placeholder WAV size fields ([`crate::wav_sizes`]), the probe, the choice of audio track,
+//! and the mapping of symphonia's errors.
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom};
+use std::io::{Cursor, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::Arc;
 
 use symphonia::core::codecs::audio::well_known::{
     CODEC_ID_ADPCM_IMA_QT, CODEC_ID_ADPCM_IMA_WAV, CODEC_ID_ADPCM_MS, CODEC_ID_ALAC, CODEC_ID_FLAC,
@@ -32,29 +34,77 @@ pub(crate) struct Opened {
     pub warnings: Vec<AudioWarning>,
 }
 
-/// Open `path` and choose its audio track.
-pub(crate) fn open(path: &Path) -> Result<Opened, AudioError> {
-    let mut file = File::open(path).map_err(|e| AudioError::from_io(path, e))?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(AudioError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other("is a directory"),
-        });
+/// Where encoded audio comes from. Every later step (first-bytes checks, WAV size repair, the
+/// Ogg page scan, naming an unsupported codec) reads the input through [`Source::reader`], so
+/// a file and the same bytes in memory decode alike.
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a> {
+    /// A file on disk; its extension is a hint to the probe.
+    File(&'a Path),
+    /// Bytes already read (standard input); `name` only labels errors.
+    Memory {
+        name: &'a Path,
+        bytes: &'a Arc<[u8]>,
+    },
+}
+
+impl Source<'_> {
+    /// The path errors carry.
+    pub(crate) fn path(&self) -> &Path {
+        match self {
+            Source::File(p) => p,
+            Source::Memory { name, .. } => name,
+        }
     }
+
+    /// A fresh reader positioned at the start of the input.
+    pub(crate) fn reader(&self) -> Result<Box<dyn MediaSource>, AudioError> {
+        match self {
+            Source::File(path) => {
+                let file = File::open(path).map_err(|e| AudioError::from_io(path, e))?;
+                if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+                    return Err(AudioError::Io {
+                        path: path.to_path_buf(),
+                        source: std::io::Error::other("is a directory"),
+                    });
+                }
+                Ok(Box::new(file))
+            }
+            Source::Memory { bytes, .. } => Ok(Box::new(Cursor::new(Arc::clone(bytes)))),
+        }
+    }
+
+    /// The input's length in bytes.
+    fn len(&self) -> Result<u64, AudioError> {
+        match self {
+            Source::File(path) => std::fs::metadata(path)
+                .map(|m| m.len())
+                .map_err(|e| AudioError::from_io(path, e)),
+            Source::Memory { bytes, .. } => Ok(bytes.len() as u64),
+        }
+    }
+}
+
+/// Open `src` and choose its audio track.
+pub(crate) fn open(src: Source) -> Result<Opened, AudioError> {
+    let path = src.path();
+    let mut file = src.reader()?;
     let head = crate::sniff::check_head(path, &mut file)?;
     let io = |e| AudioError::from_io(path, e);
-    let len = file.metadata().map_err(io)?.len();
+    let len = src.len()?;
     let fix = crate::wav_sizes::inspect(&mut file, len).map_err(io)?;
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     let source: Box<dyn MediaSource> = if fix.patches.is_empty() {
-        Box::new(file)
+        file
     } else {
         Box::new(crate::wav_sizes::PatchedFile::new(file, len, fix.patches).map_err(io)?)
     };
 
     let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
     let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+    if let Source::File(p) = src
+        && let Some(ext) = p.extension().and_then(|e| e.to_str())
+    {
         hint.with_extension(ext);
     }
     let reader = symphonia::default::get_probe()
@@ -65,7 +115,7 @@ pub(crate) fn open(path: &Path) -> Result<Opened, AudioError> {
             MetadataOptions::default(),
         )
         .map_err(|e| match e {
-            SymError::Unsupported(_) => match crate::sniff::unsupported_in_file(path) {
+            SymError::Unsupported(_) => match crate::sniff::unsupported_in(src) {
                 Some(what) => AudioError::Unsupported {
                     path: path.to_path_buf(),
                     what: what.to_string(),
@@ -79,7 +129,7 @@ pub(crate) fn open(path: &Path) -> Result<Opened, AudioError> {
         })?;
 
     let Some(track) = reader.default_track(TrackType::Audio) else {
-        if let Some(what) = crate::sniff::unsupported_in_file(path) {
+        if let Some(what) = crate::sniff::unsupported_in(src) {
             return Err(AudioError::Unsupported {
                 path: path.to_path_buf(),
                 what: what.to_string(),
@@ -158,13 +208,14 @@ pub(crate) fn codec_name(params: &AudioCodecParameters) -> Option<&'static str> 
         .map(|r| r.codec.info.long_name)
 }
 
-pub(crate) fn make_decoder(path: &Path, o: &Opened) -> Result<Box<dyn AudioDecoder>, AudioError> {
+pub(crate) fn make_decoder(src: Source, o: &Opened) -> Result<Box<dyn AudioDecoder>, AudioError> {
+    let path = src.path();
     symphonia::default::get_codecs()
         .make_audio_decoder(&o.params, &AudioDecoderOptions::default())
         .map_err(|e| match e {
             SymError::Unsupported(_) => AudioError::Unsupported {
                 path: path.to_path_buf(),
-                what: crate::sniff::unsupported_in_file(path)
+                what: crate::sniff::unsupported_in(src)
                     .map(str::to_string)
                     .unwrap_or_else(|| {
                         format!(

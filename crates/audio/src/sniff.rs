@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::AudioError;
+use crate::open::Source;
 
 /// How many leading bytes are inspected.
 pub(crate) const SNIFF_LEN: usize = 4096;
@@ -13,9 +14,12 @@ pub(crate) const SNIFF_LEN: usize = 4096;
 /// Read the first [`SNIFF_LEN`] bytes of `path` and reject files that are certainly unusable.
 ///
 /// Returns the bytes read (possibly fewer than `SNIFF_LEN`).
-pub(crate) fn check_head(path: &Path, file: &mut std::fs::File) -> Result<Vec<u8>, AudioError> {
+pub(crate) fn check_head<R: Read + ?Sized>(
+    path: &Path,
+    file: &mut R,
+) -> Result<Vec<u8>, AudioError> {
     let mut head = Vec::with_capacity(SNIFF_LEN);
-    file.by_ref()
+    (&mut *file)
         .take(SNIFF_LEN as u64)
         .read_to_end(&mut head)
         .map_err(|e| AudioError::from_io(path, e))?;
@@ -113,10 +117,10 @@ fn known_unsupported(head: &[u8]) -> Option<&'static str> {
 /// Largest prefix scanned by [`unsupported_in_file`] (the codec tag can sit anywhere in `moov`).
 const SCAN_LIMIT: u64 = 16 << 20;
 
-/// After symphonia failed to find a decodable track: look further into the file for a codec
+/// After symphonia failed to find a decodable track: look further into the input for a codec
 /// we know is unsupported, to name it in the error.
-pub(crate) fn unsupported_in_file(path: &Path) -> Option<&'static str> {
-    let file = std::fs::File::open(path).ok()?;
+pub(crate) fn unsupported_in(src: Source) -> Option<&'static str> {
+    let file = src.reader().ok()?;
     let mut bytes = Vec::new();
     file.take(SCAN_LIMIT).read_to_end(&mut bytes).ok()?;
     known_unsupported(&bytes)
@@ -132,7 +136,7 @@ pub(crate) fn describe(head: &[u8]) -> String {
         .iter()
         .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace() || b >= 0x80);
     if text && std::str::from_utf8(head).is_ok() {
-        "it looks like a text file".to_string()
+        crate::error::LOOKS_LIKE_TEXT.to_string()
     } else {
         let shown: Vec<String> = head.iter().take(4).map(|b| format!("{b:02x}")).collect();
         format!("unknown data starting with bytes {}", shown.join(" "))

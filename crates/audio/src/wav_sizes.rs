@@ -32,8 +32,9 @@
 //! [`PatchedFile`] hands symphonia the file with the corrected fields overlaid in memory (the file
 //! on disk is never written).
 
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+
+use symphonia::core::io::MediaSource;
 
 use crate::AudioWarning;
 
@@ -52,7 +53,7 @@ pub(crate) struct WavFix {
     pub warnings: Vec<AudioWarning>,
 }
 
-fn read_at(file: &mut File, at: u64, buf: &mut [u8]) -> io::Result<bool> {
+fn read_at<R: Read + Seek + ?Sized>(file: &mut R, at: u64, buf: &mut [u8]) -> io::Result<bool> {
     file.seek(SeekFrom::Start(at))?;
     match file.read_exact(buf) {
         Ok(()) => Ok(true),
@@ -64,7 +65,7 @@ fn read_at(file: &mut File, at: u64, buf: &mut [u8]) -> io::Result<bool> {
 /// Inspect the size fields of a RIFF/WAVE file (see the module docs for the rule). Anything that
 /// is not a well-formed RIFF/WAVE chunk list up to `data` gets no patches: symphonia then
 /// reports the problem itself.
-pub(crate) fn inspect(file: &mut File, file_len: u64) -> io::Result<WavFix> {
+pub(crate) fn inspect<R: Read + Seek + ?Sized>(file: &mut R, file_len: u64) -> io::Result<WavFix> {
     let mut fix = WavFix::default();
     let mut head = [0u8; 12];
     if !read_at(file, 0, &mut head)? || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
@@ -122,9 +123,10 @@ pub(crate) fn inspect(file: &mut File, file_len: u64) -> io::Result<WavFix> {
     Ok(fix)
 }
 
-/// A file read through symphonia's `MediaSource` with some bytes replaced in memory.
+/// A file (or bytes in memory) read through symphonia's `MediaSource` with some bytes replaced
+/// in memory.
 pub(crate) struct PatchedFile {
-    inner: File,
+    inner: Box<dyn MediaSource>,
     pos: u64,
     len: u64,
     patches: Vec<(u64, [u8; 4])>,
@@ -132,7 +134,11 @@ pub(crate) struct PatchedFile {
 
 impl PatchedFile {
     /// Wrap `inner` (of `len` bytes), positioned at its start.
-    pub(crate) fn new(mut inner: File, len: u64, patches: Vec<(u64, [u8; 4])>) -> io::Result<Self> {
+    pub(crate) fn new(
+        mut inner: Box<dyn MediaSource>,
+        len: u64,
+        patches: Vec<(u64, [u8; 4])>,
+    ) -> io::Result<Self> {
         inner.seek(SeekFrom::Start(0))?;
         Ok(PatchedFile {
             inner,
@@ -167,7 +173,7 @@ impl Seek for PatchedFile {
     }
 }
 
-impl symphonia::core::io::MediaSource for PatchedFile {
+impl MediaSource for PatchedFile {
     fn is_seekable(&self) -> bool {
         true
     }
@@ -193,11 +199,7 @@ mod tests {
     }
 
     fn run(bytes: &[u8]) -> WavFix {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let p = dir.path().join("x.wav");
-        std::fs::write(&p, bytes).expect("write");
-        let mut f = File::open(&p).expect("open");
-        inspect(&mut f, bytes.len() as u64).expect("inspect")
+        inspect(&mut io::Cursor::new(bytes), bytes.len() as u64).expect("inspect")
     }
 
     #[test]

@@ -13,13 +13,27 @@ fn parse_folds(s: &str) -> Result<FoldScheme, String> {
     s.parse()
 }
 
-/// Exit codes, the same in every command (printed by `--help`).
-pub const EXIT_CODES_HELP: &str = "\
+/// The exit-code table, as a literal so each command's help can append it to its examples.
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit codes:
   0    every input was processed
   1    some inputs failed or were skipped (each is reported on stderr); the rest were processed
   2    usage or configuration error (bad flag, unreadable model or dataset); nothing was done
-  130  interrupted by Ctrl-C; files already written are complete (partial work is reported)";
+  130  interrupted by Ctrl-C; files already written are complete (partial work is reported)"
+    };
+}
+
+/// Exit codes, the same in every command (printed by `--help`).
+pub const EXIT_CODES_HELP: &str = exit_codes!();
+
+/// A command's `--help` epilogue: its examples, then the exit codes.
+macro_rules! examples {
+    ($($line:literal),+ $(,)?) => {
+        concat!("Examples:\n", $("  ", $line, "\n",)+ "\n", exit_codes!())
+    };
+}
 
 /// Teach a machine to recognise sounds: decode audio, compute log-mel features,
 /// train a classifier, evaluate it and predict.
@@ -28,6 +42,35 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print only results, warnings and errors: no progress bars, no notes such as "wrote FILE".
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// `--threads`, flattened into every command that computes.
+#[derive(Debug, Args, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThreadsArg {
+    /// Worker threads for decoding, feature extraction, training and inference (rayon's pool,
+    /// which burn's CPU backend also uses) [default: one per core].
+    #[arg(long, value_parser = at_least_one)]
+    pub threads: Option<usize>,
+}
+
+impl Command {
+    /// The `--threads` given to a computing command.
+    pub fn threads(&self) -> Option<usize> {
+        match self {
+            Command::Info(a) => a.threads.threads,
+            Command::Check(a) => a.threads.threads,
+            Command::Features(a) => a.threads.threads,
+            Command::Spectrogram(a) => a.threads.threads,
+            Command::Train(a) => a.opts.threads.threads,
+            Command::Cv(a) => a.opts.threads.threads,
+            Command::Eval(a) => a.threads.threads,
+            Command::Predict(a) => a.threads.threads,
+            Command::Completions(_) | Command::Man => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,37 +78,76 @@ pub enum Command {
     /// Print format, codec, rate, channels and duration of audio files, the architecture,
     /// size and feature settings of a trained model file (.hark), or a dataset check (folders
     /// and CSV manifests, as `hark check`).
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = examples!(
+        "hark info clip.wav other.flac     header of each file",
+        "cat clip.wav | hark info -        audio from standard input",
+        "hark info model.hark              what a trained model holds",
+        "hark info --json model.hark       the same as one JSON object per input",
+        "hark info my-dataset/             the dataset check of `hark check`",
+    ))]
     Info(InfoArgs),
     /// Check a dataset before training: clips per class, fold and split; durations; sample
     /// rates, channels and codecs; unreadable or empty files with the reason; duplicated files;
     /// class names compared with a model's (--model).
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = examples!(
+        "hark check my-dataset/                    folder per class",
+        "hark check labels.csv --decode            read every byte to find damaged audio",
+        "hark check my-dataset/ --model m.hark     class names against a model's",
+        "hark check my-dataset/ --json > check.json",
+    ))]
     Check(CheckArgs),
     /// Write a feature matrix (librosa layout: rows = bands, columns = frames) as CSV or .npy.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = examples!(
+        "hark features clip.wav -o clip.csv                 CSV, rows = mel bands",
+        "hark features clip.wav -o clip.npy --preset speech  float32 .npy",
+        "cat clip.wav | hark features - -o - | head -n 3     standard input to standard output",
+        "hark features clip.wav -o - --format npy > clip.npy",
+    ))]
     Features(FeaturesArgs),
     /// Draw a log-mel spectrogram as a PNG picture.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = examples!(
+        "hark spectrogram clip.wav -o clip.png --windows",
+        "hark spectrogram --model model.hark clip.wav -o seen.png   what the model classifies",
+        "cat clip.wav | hark spectrogram - -o clip.png --preset speech",
+    ))]
     Spectrogram(SpectrogramArgs),
     /// Train a classifier on a labelled dataset and write a model file.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = examples!(
+        "hark train demo/fsdd-mini -o digits.hark --preset speech --epochs 20",
+        "hark train UrbanSound8K/metadata/UrbanSound8K.csv --test-fold 10 --val-fold 9",
+        "hark train birds/ --fmin 1000 --model stride-ds --threads 4 -q",
+    ))]
     Train(TrainArgs),
     /// Evaluate a trained model on a labelled dataset.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = examples!(
+        "hark eval digits.hark demo/fsdd-mini -o report",
+        "hark eval us8k.hark UrbanSound8K/metadata/UrbanSound8K.csv --fold 10",
+        "hark eval digits.hark data/ --target-precision 0.95   tune the unknown-threshold",
+    ))]
     Eval(EvalArgs),
     /// Cross-validate: on the dataset's own folds, or a stratified or grouped k-fold; train on
     /// k-1 folds, test on the held-out one.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = examples!(
+        "hark cv ESC-50/meta/esc50.csv -o cv-esc50",
+        "hark cv speakers.csv --folds k=5 --group-by speaker",
+        "hark cv UrbanSound8K/metadata/UrbanSound8K.csv --only 1,2 --epochs 5",
+    ))]
     Cv(CvArgs),
     /// Classify audio files with a trained model.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = examples!(
+        "hark predict digits.hark a.wav b.flac          one line per file: FILE, LABEL, PROBABILITY",
+        "hark predict digits.hark *.wav --json          one JSON object per file",
+        "arecord -d 2 -t wav -r 8000 | hark predict digits.hark -   audio from standard input",
+    ))]
     Predict(PredictArgs),
     /// Print a shell completion script (e.g. `hark completions bash > ~/.local/share/bash-completion/completions/hark`).
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = examples!(
+        "hark completions bash > ~/.local/share/bash-completion/completions/hark",
+        "hark completions zsh > ~/.zfunc/_hark",
+    ))]
     Completions(CompletionsArgs),
     /// Print the manual page in roff (e.g. `hark man > hark.1 && man ./hark.1`).
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = examples!("hark man > hark.1 && man ./hark.1"))]
     Man,
 }
 
@@ -79,7 +161,7 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct InfoArgs {
     /// Audio files, model files (.hark) or datasets (a folder or a CSV manifest, checked as
-    /// `hark check` does).
+    /// `hark check` does); `-` reads audio from standard input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Print one JSON object per input (JSON lines) instead of text.
@@ -87,6 +169,8 @@ pub struct InfoArgs {
     pub json: bool,
     #[command(flatten)]
     pub check: CheckOpts,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +183,8 @@ pub struct CheckArgs {
     pub json: bool,
     #[command(flatten)]
     pub check: CheckOpts,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
 }
 
 /// How a dataset is checked (`hark check`, and `hark info` given a dataset).
@@ -114,8 +200,8 @@ pub struct CheckOpts {
     /// no length are decoded to measure it.
     #[arg(long)]
     pub decode: bool,
-    /// Do not show the progress bar.
-    #[arg(long, short)]
+    /// No progress bar (the global `-q`).
+    #[arg(from_global)]
     pub quiet: bool,
 }
 
@@ -357,27 +443,47 @@ pub enum MatrixArg {
     Logmel,
 }
 
+/// File format of a feature matrix.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FormatArg {
+    /// Text: one line per row (band), values comma separated, no header.
+    Csv,
+    /// NumPy .npy, float32, shape (bands, frames).
+    Npy,
+}
+
 #[derive(Debug, Args)]
 pub struct FeaturesArgs {
-    /// Audio file to analyse.
+    /// Audio file to analyse; `-` reads standard input.
     pub audio: PathBuf,
-    /// Output file: .csv (rows = bands, columns = frames, no header) or .npy (float32).
+    /// Output file, .csv or .npy; `-` writes standard output (CSV unless --format npy).
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Output format [default: from the output file's extension].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// Which matrix to write.
     #[arg(long, value_enum, default_value = "logmel")]
     pub kind: MatrixArg,
+    #[arg(from_global)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
     #[command(flatten)]
     pub features: FeatureArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct SpectrogramArgs {
-    /// Audio file to draw.
+    /// Audio file to draw; `-` reads standard input.
     pub audio: PathBuf,
     /// Output PNG file.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Draw what this model sees: its feature settings, and the windows it classifies, skips
+    /// as silent or pads, with a legend (feature flags cannot be combined with it).
+    #[arg(long = "model", value_name = "MODEL", conflicts_with = "FeatureArgs")]
+    pub model_file: Option<PathBuf>,
     /// Draw the analysis windows on the picture.
     #[arg(long)]
     pub windows: bool,
@@ -387,6 +493,10 @@ pub struct SpectrogramArgs {
     /// Picture height in pixels.
     #[arg(long, default_value_t = 600)]
     pub height: u32,
+    #[arg(from_global)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
     #[command(flatten)]
     pub features: FeatureArgs,
 }
@@ -478,9 +588,10 @@ pub struct TrainOpts {
     /// Feature cache folder [default: $HARK_CACHE_DIR, else ~/.cache/hark].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// Do not show progress bars.
-    #[arg(long, short)]
+    #[arg(from_global)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
     #[command(flatten)]
     pub features: FeatureArgs,
 }
@@ -532,9 +643,10 @@ pub struct EvalArgs {
     /// Feature cache folder [default: $HARK_CACHE_DIR, else ~/.cache/hark].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// Do not show progress bars.
-    #[arg(long, short)]
+    #[arg(from_global)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
 }
 
 #[derive(Debug, Args)]
@@ -561,9 +673,9 @@ pub struct CvArgs {
 
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// Model file written by `hark train`.
+    /// Model file written by `hark train` (always the first argument).
     pub model: PathBuf,
-    /// Audio files to classify.
+    /// Audio files to classify; `-` reads standard input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Report "unknown" when the top probability is below this, 0 to 1 [default: the model's].
@@ -572,7 +684,9 @@ pub struct PredictArgs {
     /// Window pooling [default: the model's].
     #[arg(long, value_enum)]
     pub aggregation: Option<AggregationArg>,
-    /// Print one JSON object per file instead of a table.
+    /// Print one JSON object per file instead of a table (probabilities rounded to 6 digits).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
 }

@@ -10,8 +10,33 @@ use clap::Parser;
 use hark::args::{Cli, Command};
 use hark::commands;
 
+/// `hark eval ... | head`: a closed pipe ends hark quietly, as it ends `cat` or `grep`, rather
+/// than with a panic on the next `println!` (Rust ignores SIGPIPE by default). Files are
+/// written atomically, so nothing half-written is left behind.
+#[cfg(unix)]
+fn end_quietly_on_closed_pipe() {
+    // SAFETY: restores the default disposition of one signal at start-up, before any other
+    // thread exists; no handler code runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(unix)]
+    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
+    if let Some(n) = cli.command.threads() {
+        // One pool for everything that computes: hark-data's extraction and burn's CPU
+        // backend (gemm) both run on rayon's global pool.
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
+            eprintln!("error: cannot start {n} worker threads: {e}; use fewer threads");
+            return ExitCode::from(2);
+        }
+    }
     let result = match cli.command {
         Command::Info(a) => commands::info(&a),
         Command::Check(a) => commands::check(&a),

@@ -263,7 +263,7 @@ fn check_compares_class_names_with_a_model_and_info_prints_json_lines() {
     assert_eq!(
         (
             lines[0]["sample_rate"].as_u64(),
-            lines[0]["frames"].as_u64()
+            lines[0]["samples_per_channel"].as_u64()
         ),
         (Some(8000), Some(4000))
     );

@@ -258,6 +258,26 @@ fn train_eval_predict_round_trip() {
         hark(&args)
     };
     let report = dir.path().join("report");
+    // `hark eval ... | head -0`: a reader that closes the pipe at once ends hark quietly
+    // (SIGPIPE, as for `cat`), never with a panic from printing the metrics.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args([
+            "eval",
+            model.to_str().expect("utf8"),
+            manifest.to_str().expect("utf8"),
+            "-o",
+            dir.path().join("report-piped").to_str().expect("utf8"),
+            "--quiet",
+            "--cache-dir",
+            cache.to_str().expect("utf8"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run hark");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("wait");
+    assert!(!text(&o).contains("panicked"), "{}", text(&o));
     let o = eval(&report, &[]);
     assert_eq!(
         o.status.code(),
@@ -770,4 +790,220 @@ fn completions_for_each_shell_and_a_man_page() {
         page.contains("Exit codes"),
         "the man page documents the exit codes"
     );
+}
+
+/// Run hark with `input` on standard input.
+fn hark_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run hark");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).expect("write stdin");
+    drop(stdin);
+    child.wait_with_output().expect("wait")
+}
+
+/// `-` is standard input for audio and standard output for features; the format follows the
+/// extension or --format and an unknown extension is a usage error; -q silences notes only.
+#[test]
+fn dash_means_standard_input_and_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = repo().join("demo/fsdd-mini/recordings/7_theo_1.wav");
+    let bytes = std::fs::read(&wav).expect("wav");
+    let w = wav.to_str().expect("utf8");
+
+    let o = hark_stdin(&["info", "-"], &bytes);
+    assert!(o.status.success(), "{}", text(&o));
+    let info = String::from_utf8_lossy(&o.stdout);
+    assert!(info.starts_with("standard input\n"), "{info}");
+    assert!(
+        info.contains("8000 Hz") && info.contains("2892 samples"),
+        "{info}"
+    );
+
+    // Standard input to standard output gives the file's CSV, byte for byte.
+    let csv = dir.path().join("f.csv");
+    let o = hark(&[
+        "features",
+        w,
+        "-o",
+        csv.to_str().expect("utf8"),
+        "--preset",
+        "speech",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("wrote"), "{}", text(&o));
+    let o = hark_stdin(&["features", "-", "-o", "-", "--preset", "speech"], &bytes);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(o.stdout, std::fs::read(&csv).expect("csv"));
+    assert!(o.stderr.is_empty(), "{}", text(&o));
+    let o = hark(&[
+        "features",
+        w,
+        "-o",
+        "-",
+        "--format",
+        "npy",
+        "--threads",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.stdout.starts_with(b"\x93NUMPY"), "npy on stdout");
+
+    // -q drops the note, not the file.
+    let npy = dir.path().join("f.npy");
+    let o = hark(&["features", w, "-o", npy.to_str().expect("utf8"), "-q"]);
+    assert!(o.status.success() && o.stderr.is_empty(), "{}", text(&o));
+    assert!(std::fs::read(&npy).expect("npy").starts_with(b"\x93NUMPY"));
+
+    // Never CSV written silently to f.txt.
+    let txt = dir.path().join("f.txt");
+    let o = hark(&["features", w, "-o", txt.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains(".csv or .npy"), "{}", text(&o));
+    assert!(!txt.exists());
+}
+
+/// `hark predict a.wav b.wav` says the first argument must be a model; a text file gets no
+/// ffmpeg advice; no message shows Rust debug output or a cause chain for these.
+#[test]
+fn misplaced_arguments_are_explained_in_words() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = repo().join("demo/fsdd-mini/recordings/7_theo_1.wav");
+    let w = wav.to_str().expect("utf8");
+    let o = hark(&["predict", w, w]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("is an audio file") && err.contains("first argument"),
+        "{err}"
+    );
+    assert_eq!(err.matches("7_theo_1.wav").count(), 1, "named once: {err}");
+    assert!(!err.contains("caused by"), "{err}");
+
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "dog,bark.wav\ncat,meow.wav\n").expect("notes");
+    let n = notes.to_str().expect("utf8");
+    let o = hark(&["predict", n, w]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("text file"), "{}", text(&o));
+    let o = hark(&["info", n]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("text file") && !err.contains("ffmpeg"),
+        "{err}"
+    );
+    for o in [hark(&["predict", w, w]), hark(&["info", n])] {
+        let all = text(&o);
+        assert!(!all.contains("Some(") && !all.contains("None"), "{all}");
+    }
+}
+
+/// `hark spectrogram --model` draws the model's own windows: silent ones skipped, a short clip
+/// padded; upsampled audio is warned about; `hark predict -` reads standard input.
+#[test]
+fn spectrogram_shows_what_the_model_sees() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = demo_manifest(dir.path());
+    let model = dir.path().join("m.hark");
+    let m = model.to_str().expect("utf8");
+    let o = hark(&[
+        "train",
+        manifest.to_str().expect("utf8"),
+        "-o",
+        m,
+        "--preset",
+        "speech",
+        "--epochs",
+        "1",
+        "-q",
+        "--threads",
+        "2",
+        "--cache-dir",
+        dir.path().join("cache").to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.stderr.is_empty(), "-q: {}", text(&o));
+
+    // 0.3 s tone, 1 s of digital silence, 0.3 s tone at 8 kHz: windows in the gap are skipped.
+    let tone = |f: f32, n: usize| -> Vec<i16> {
+        (0..n)
+            .map(|i| (8000.0 * (2.0 * std::f32::consts::PI * f * i as f32 / 8000.0).sin()) as i16)
+            .collect()
+    };
+    let mut gap = tone(440.0, 2400);
+    gap.extend(vec![0i16; 8000]);
+    gap.extend(tone(900.0, 2400));
+    let gap_wav = dir.path().join("gap.wav");
+    write_wav(&gap_wav, 8000, &gap);
+    let png = dir.path().join("gap.png");
+    let p = png.to_str().expect("utf8");
+    let o = hark(&[
+        "spectrogram",
+        "--model",
+        m,
+        gap_wav.to_str().expect("utf8"),
+        "-o",
+        p,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("3 windows classified, 2 skipped as silent"),
+        "{}",
+        text(&o)
+    );
+    assert!(std::fs::read(&png).expect("png").starts_with(b"\x89PNG"));
+
+    // A clip shorter than one window is padded (still one window), from standard input.
+    let short = dir.path().join("short.wav");
+    write_wav(&short, 8000, &tone(440.0, 1000));
+    let o = hark_stdin(
+        &["spectrogram", "--model", m, "-", "-o", p],
+        &std::fs::read(&short).expect("wav"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 windows classified"), "{}", text(&o));
+
+    // The model's settings cannot be mixed with feature flags.
+    let o = hark(&[
+        "spectrogram",
+        "--model",
+        m,
+        "x.wav",
+        "-o",
+        p,
+        "--sr",
+        "16000",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+    // 8 kHz audio drawn at the urban preset's 22.05 kHz: an empty band, and the fitting preset.
+    let o = hark(&["spectrogram", gap_wav.to_str().expect("utf8"), "-o", p]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("upsampled") && text(&o).contains("--preset speech"),
+        "{}",
+        text(&o)
+    );
+
+    // `hark predict MODEL -` with JSON probabilities of at most 6 digits.
+    let o = hark_stdin(
+        &["predict", m, "-", "--json"],
+        &std::fs::read(&gap_wav).expect("wav"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    assert_eq!(v["file"].as_str(), Some("-"));
+    for (_, p) in v["probabilities"].as_object().expect("probabilities") {
+        let digits = p.to_string().split_once('.').map_or(0, |(_, d)| d.len());
+        assert!(digits <= 6, "{p}");
+    }
 }

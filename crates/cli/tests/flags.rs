@@ -48,6 +48,9 @@ const VALUES: &[(&str, &str, Option<&str>)] = &[
     ("folds", "k=5", Some("k=1")),
     ("only", "1,2", Some("a,b")),
     ("group_by", "speaker", None),
+    ("threads", "2", Some("0")),
+    ("format", "npy", Some("json")),
+    ("keep_correct", "0.95", Some("1.5")),
     ("model_file", "m.hark", None),
 ];
 
@@ -124,7 +127,7 @@ fn every_flag_parses_valid_values_and_rejects_invalid_ones() {
                     "{argv:?} rejected: {}",
                     r.err().map(|e| e.to_string()).unwrap_or_default()
                 );
-                if let Ok(Cli { command }) = r {
+                if let Ok(Cli { command, .. }) = r {
                     check_config(&command, &argv);
                 }
             }
@@ -194,7 +197,7 @@ fn negative_gates_parse_in_both_forms_and_off_disables() {
             "-50",
         ],
     ] {
-        let Cli { command } = Cli::try_parse_from(&argv).expect("parses");
+        let Cli { command, .. } = Cli::try_parse_from(&argv).expect("parses");
         let Command::Features(a) = command else {
             panic!("features")
         };
@@ -203,7 +206,7 @@ fn negative_gates_parse_in_both_forms_and_off_disables() {
             Some(-50.0)
         );
     }
-    let Cli { command } = Cli::try_parse_from([
+    let Cli { command, .. } = Cli::try_parse_from([
         "hark",
         "features",
         "a.wav",
@@ -234,7 +237,7 @@ fn a_threshold_out_of_range_names_the_range() {
 
 #[test]
 fn library_defaults_equal_the_cli_defaults() {
-    let Cli { command } = Cli::try_parse_from(["hark", "train", "data"]).expect("parses");
+    let Cli { command, .. } = Cli::try_parse_from(["hark", "train", "data"]).expect("parses");
     let Command::Train(a) = command else {
         panic!("train")
     };
@@ -272,4 +275,147 @@ fn every_help_documents_the_exit_codes() {
             assert!(help.contains(line), "{line:?} missing from:\n{help}");
         }
     }
+}
+
+/// The commands that compute, each with its positionals.
+const COMPUTING: &[&[&str]] = &[
+    &["info", "a.wav"],
+    &["features", "a.wav", "-o", "a.csv"],
+    &["spectrogram", "a.wav", "-o", "a.png"],
+    &["train", "data"],
+    &["eval", "m.hark", "data"],
+    &["cv", "data"],
+    &["predict", "m.hark", "a.wav"],
+];
+
+#[test]
+fn every_computing_command_takes_threads_and_every_command_takes_quiet() {
+    for argv in COMPUTING {
+        let mut args = vec!["hark"];
+        args.extend_from_slice(argv);
+        args.extend(["--threads", "3"]);
+        let Cli { command, .. } = Cli::try_parse_from(&args).expect("parses");
+        assert_eq!(command.threads(), Some(3), "{args:?}");
+    }
+    for argv in COMPUTING
+        .iter()
+        .copied()
+        .chain([&["completions", "bash"][..], &["man"][..]])
+    {
+        for q in ["-q", "--quiet"] {
+            let mut args = vec!["hark"];
+            args.extend_from_slice(argv);
+            args.push(q);
+            let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert!(cli.quiet, "{args:?}");
+        }
+    }
+    // Commands that read `quiet` see the global flag, before or after the command name.
+    for args in [
+        &["hark", "-q", "train", "data"][..],
+        &["hark", "train", "data", "-q"][..],
+    ] {
+        let Cli { command, .. } = Cli::try_parse_from(args).expect("parses");
+        let Command::Train(a) = command else {
+            panic!("train")
+        };
+        assert!(a.opts.quiet, "{args:?}");
+    }
+}
+
+#[test]
+fn every_help_has_examples_of_its_own_command() {
+    let mut cli = Cli::command();
+    for sub in cli.get_subcommands_mut().filter(|s| s.get_name() != "help") {
+        let name = sub.get_name().to_string();
+        let help = sub.render_long_help().to_string();
+        let examples = help
+            .split_once("Examples:\n")
+            .unwrap_or_else(|| panic!("{name}: no Examples section:\n{help}"))
+            .1;
+        let first = examples.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(&format!("hark {name}")),
+            "{name}: first example is {first:?}"
+        );
+    }
+}
+
+#[test]
+fn names_are_spelled_as_the_flags_spell_them() {
+    use clap::ValueEnum;
+    use hark::args::{ArchArg, NormArg};
+    let flag = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| {
+        v().expect("value").get_name().to_string()
+    };
+    for (arg, model) in [
+        (
+            ArchArg::Sbcnn,
+            hark_model::ModelConfig::SbCnn(Default::default()),
+        ),
+        (
+            ArchArg::StrideDs,
+            hark_model::ModelConfig::StrideDs(Default::default()),
+        ),
+    ] {
+        assert_eq!(flag(&|| arg.to_possible_value()), model.arch_name());
+    }
+    for (arg, norm) in [
+        (NormArg::None, hark_features::WindowNorm::None),
+        (NormArg::MeanStd, hark_features::WindowNorm::MeanStd),
+        (NormArg::Max, hark_features::WindowNorm::Max),
+    ] {
+        assert_eq!(flag(&|| arg.to_possible_value()), norm.to_string());
+    }
+    assert_eq!(hark_features::MelScale::Slaney.to_string(), "slaney");
+    assert_eq!(hark_features::MelScale::Htk.to_string(), "htk");
+}
+
+#[test]
+fn output_format_comes_from_the_extension_or_format_never_silently() {
+    use hark::args::FormatArg::{Csv, Npy};
+    use hark::commands::output_format;
+    use std::path::Path;
+    for (path, format, want) in [
+        ("x.csv", None, Csv),
+        ("x.NPY", None, Npy),
+        ("x.npy", Some(Npy), Npy),
+        ("-", None, Csv),
+        ("-", Some(Npy), Npy),
+        ("f.txt", Some(Csv), Csv),
+    ] {
+        let got = output_format(Path::new(path), format)
+            .unwrap_or_else(|e| panic!("{path} {format:?}: {e}"));
+        assert_eq!(got, want, "{path} {format:?}");
+    }
+    let e = output_format(Path::new("f.txt"), None).expect_err("unknown extension");
+    assert!(e.to_string().contains(".csv or .npy"), "{e}");
+    assert!(e.to_string().contains("--format"), "{e}");
+    let e = output_format(Path::new("x.csv"), Some(Npy)).expect_err("contradiction");
+    assert!(e.to_string().contains("--format npy"), "{e}");
+}
+
+#[test]
+fn upsampled_audio_gets_a_warning_that_names_the_fitting_preset() {
+    use hark::commands::upsampling_warning;
+    let w = upsampling_warning(8000, 22050, false).expect("8 kHz drawn at 22.05 kHz");
+    assert!(
+        w.contains("--preset speech") && w.contains("4000 Hz"),
+        "{w}"
+    );
+    let w = upsampling_warning(16000, 22050, true).expect("model case");
+    assert!(w.contains("the model listens at 22050 Hz"), "{w}");
+    let w = upsampling_warning(4000, 8000, false).expect("below every preset");
+    assert!(w.contains("--sr 4000"), "{w}");
+    assert_eq!(upsampling_warning(22050, 22050, false), None);
+    assert_eq!(upsampling_warning(44100, 22050, true), None);
+}
+
+#[test]
+fn json_probabilities_are_rounded_to_six_digits() {
+    use hark::commands::round6;
+    assert_eq!(serde_json::json!(round6(1.0 / 3.0)).to_string(), "0.333333");
+    assert_eq!(serde_json::json!(round6(0.1)).to_string(), "0.1");
+    assert_eq!(round6(1.0), 1.0);
+    assert_eq!(round6(0.999_999_9), 1.0);
 }

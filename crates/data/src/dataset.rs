@@ -109,6 +109,20 @@ pub enum DatasetFormat {
     Audacity,
 }
 
+impl DatasetFormat {
+    /// The format's name in messages and reports: `folders`, `manifest`, `esc50`,
+    /// `urbansound8k` or `audacity`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetFormat::Folders => "folders",
+            DatasetFormat::Manifest => "manifest",
+            DatasetFormat::Esc50 => "esc50",
+            DatasetFormat::UrbanSound8k => "urbansound8k",
+            DatasetFormat::Audacity => "audacity",
+        }
+    }
+}
+
 /// Clips as parsed from metadata, before any file-existence check.
 #[derive(Debug, Clone)]
 pub struct Parsed {

@@ -53,6 +53,27 @@ pub enum WindowNorm {
     Max,
 }
 
+impl std::fmt::Display for MelScale {
+    /// `slaney` or `htk`, the words of `hark info` and `hark` flags.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MelScale::Slaney => "slaney",
+            MelScale::Htk => "htk",
+        })
+    }
+}
+
+impl std::fmt::Display for WindowNorm {
+    /// `none`, `mean-std` or `max`, as `hark --normalization` spells them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WindowNorm::None => "none",
+            WindowNorm::MeanStd => "mean-std",
+            WindowNorm::Max => "max",
+        })
+    }
+}
+
 /// Everything needed to turn audio into model input windows.
 ///
 /// Shapes: a clip of `n` samples at `sr` gives a log-mel matrix of `n_mels x (1 + n / hop_length)`

@@ -181,36 +181,42 @@ fn write_atomic(
 /// Write `m` as CSV: one line per row (band), values comma separated, no header, each value
 /// in Rust's shortest round-trip form (parses back to the same f32). Atomic.
 pub fn write_csv(path: impl AsRef<Path>, m: &Array2<f32>) -> Result<(), FeatureError> {
-    write_atomic(path.as_ref(), |w| {
-        for row in m.rows() {
-            for (j, v) in row.iter().enumerate() {
-                if j > 0 {
-                    w.write_all(b",")?;
-                }
-                write!(w, "{v:?}")?;
+    write_atomic(path.as_ref(), |w| write_csv_to(w, m))
+}
+
+/// [`write_csv`] to any writer (standard output, say).
+pub fn write_csv_to(w: &mut dyn Write, m: &Array2<f32>) -> std::io::Result<()> {
+    for row in m.rows() {
+        for (j, v) in row.iter().enumerate() {
+            if j > 0 {
+                w.write_all(b",")?;
             }
-            w.write_all(b"\n")?;
+            write!(w, "{v:?}")?;
         }
-        Ok(())
-    })
+        w.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// Write `m` as a float32 `.npy` (format 1.0, little endian, C order, shape `(rows, cols)`).
 /// Atomic.
 pub fn write_npy(path: impl AsRef<Path>, m: &Array2<f32>) -> Result<(), FeatureError> {
+    write_atomic(path.as_ref(), |w| write_npy_to(w, m))
+}
+
+/// [`write_npy`] to any writer (standard output, say).
+pub fn write_npy_to(w: &mut dyn Write, m: &Array2<f32>) -> std::io::Result<()> {
     let (r, c) = m.dim();
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({r}, {c}), }}");
     // magic (6) + version (2) + header length (2) + header, padded to a multiple of 64.
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
-    write_atomic(path.as_ref(), |w| {
-        w.write_all(b"\x93NUMPY\x01\x00")?;
-        w.write_all(&(header.len() as u16).to_le_bytes())?;
-        w.write_all(header.as_bytes())?;
-        for v in m.iter() {
-            w.write_all(&v.to_le_bytes())?;
-        }
-        Ok(())
-    })
+    w.write_all(b"\x93NUMPY\x01\x00")?;
+    w.write_all(&(header.len() as u16).to_le_bytes())?;
+    w.write_all(header.as_bytes())?;
+    for v in m.iter() {
+        w.write_all(&v.to_le_bytes())?;
+    }
+    Ok(())
 }

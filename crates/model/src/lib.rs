@@ -52,11 +52,12 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
-    /// Short architecture name (`"sb_cnn"`, `"stride_ds"`).
+    /// Short architecture name as people type it (`"sbcnn"`, `"stride-ds"`: the values of
+    /// `hark train --model`). The model file's JSON keeps its serde tag (`"sb_cnn"`).
     pub fn arch_name(&self) -> &'static str {
         match self {
-            ModelConfig::SbCnn(_) => "sb_cnn",
-            ModelConfig::StrideDs(_) => "stride_ds",
+            ModelConfig::SbCnn(_) => "sbcnn",
+            ModelConfig::StrideDs(_) => "stride-ds",
         }
     }
 

@@ -52,7 +52,7 @@ pub use history::{
     render_history_png,
 };
 pub use plotters;
-pub use spectrogram::{SpectrogramOptions, render_spectrogram_png, spectrogram_png};
+pub use spectrogram::{SpectrogramOptions, WindowMark, render_spectrogram_png, spectrogram_png};
 
 /// Font family name to use in `TextStyle`s: `("sans-serif", 14).into_font()`.
 pub const FONT: &str = "sans-serif";

@@ -1,12 +1,15 @@
 //! Spectrogram pictures (audio -> **features** -> pictures for people; drawn here, in
 //! hark-plot, beside the flow): a log-mel image with time (s) and frequency (Hz, on the mel
 //! scale) axes, a dB colour bar, a title and, optionally, the analysis windows drawn as
-//! brackets above the image. The axes come from the [`FeatureConfig`] that made the matrix.
+//! brackets above the image: plain, or marked with what a model does with each (classified,
+//! skipped as silent) plus shaded zero padding, under a legend. The axes come from the
+//! [`FeatureConfig`] that made the matrix.
 
 use std::path::Path;
 
 use hark_features::{FeatureConfig, hz_to_mel, mel_to_hz, window_starts};
 use ndarray::Array2;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use crate::{PlotError, encode_png, write_png};
@@ -22,6 +25,13 @@ pub struct SpectrogramOptions {
     pub width: u32,
     /// Picture height in pixels (>= 200). Default 500.
     pub height: u32,
+    /// The windows a model classifies, each with its fate (from the model's own
+    /// `hark_features::WindowExtractor`), drawn instead of the plain brackets of
+    /// `show_windows`, under a legend. Empty: none drawn.
+    pub marks: Vec<WindowMark>,
+    /// The picture is zero padding from this time (s) on: a clip shorter than one window is
+    /// padded to one. Shaded, and named in the legend.
+    pub padded_from_s: Option<f64>,
 }
 
 impl Default for SpectrogramOptions {
@@ -31,9 +41,26 @@ impl Default for SpectrogramOptions {
             show_windows: false,
             width: 1000,
             height: 500,
+            marks: Vec::new(),
+            padded_from_s: None,
         }
     }
 }
+
+/// One analysis window as a model sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowMark {
+    /// Index of the window's first STFT frame.
+    pub start_frame: usize,
+    /// Below the silence gate: skipped, never classified.
+    pub silent: bool,
+}
+
+/// Colours of classified windows (alternating, so neighbours stay apart) and skipped ones.
+const CLASSIFIED: [RGBColor; 2] = [RGBColor(200, 40, 40), RGBColor(40, 40, 200)];
+const SKIPPED: RGBColor = RGBColor(150, 150, 150);
+/// Height of the legend line above the window brackets, in pixels.
+const LEGEND_PX: u32 = 24;
 
 /// Most window bracket lanes drawn; more overlapping windows reuse lanes.
 const MAX_LANES: usize = 6;
@@ -157,10 +184,11 @@ fn draw(
         .map_err(|x| e(&x))?;
     let bar_width = 120;
     let (main, bar) = root.split_horizontally(opts.width - bar_width);
-    let top = if opts.show_windows {
-        8 + 8 * MAX_LANES as u32
-    } else {
-        8
+    let marked = !opts.marks.is_empty();
+    let top = match (marked, opts.show_windows) {
+        (true, _) => 8 + 8 * MAX_LANES as u32 + LEGEND_PX,
+        (false, true) => 8 + 8 * MAX_LANES as u32,
+        (false, false) => 8,
     };
     let mut chart = ChartBuilder::on(&main)
         .margin_top(top)
@@ -211,35 +239,77 @@ fn draw(
         }
     }
 
-    if opts.show_windows {
-        let starts = {
-            let s = window_starts(n_frames, cfg);
-            if s.is_empty() { vec![0] } else { s }
-        };
+    let marks: Vec<WindowMark> = if marked {
+        opts.marks.clone()
+    } else if opts.show_windows {
+        let s = window_starts(n_frames, cfg);
+        let s = if s.is_empty() { vec![0] } else { s };
+        s.into_iter()
+            .map(|start_frame| WindowMark {
+                start_frame,
+                silent: false,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let base = root.get_base_pixel();
+    // Pixel column of frame `f` (may be fractional), relative to `root`.
+    let x_of = |f: f64| xr.start + ((f / n_frames as f64).min(1.0) * w_px as f64) as i32 - base.0;
+    if let Some(t) = opts.padded_from_s {
+        // Hatch the padded part of the image: it is zeros the model sees, not the recording.
+        let x0 = x_of(t / seconds_per_frame).max(xr.start - base.0);
+        let x1 = xr.end - base.0;
+        let (y0, y1) = (yr.start - base.1, yr.end - base.1);
+        if x1 > x0 {
+            root.draw(&Rectangle::new(
+                [(x0, y0), (x1, y1)],
+                RGBAColor(255, 255, 255, 0.35).filled(),
+            ))
+            .map_err(|x| e(&x))?;
+            // 45-degree lines `x - k = y1 - y`, clipped to the padded rectangle.
+            let h = y1 - y0;
+            let mut k = x0 - h;
+            while k < x1 {
+                let (a, b) = (k.max(x0), (k + h).min(x1));
+                let line = vec![(a, y1 - (a - k)), (b, y1 - (b - k))];
+                root.draw(&PathElement::new(line, WHITE.stroke_width(1)))
+                    .map_err(|x| e(&x))?;
+                k += 12;
+            }
+        }
+    }
+    if !marks.is_empty() {
         let lanes = cfg
             .window_frames
             .div_ceil(cfg.hop_frames())
             .clamp(1, MAX_LANES);
-        let base = root.get_base_pixel();
-        for (k, &s) in starts.iter().enumerate() {
-            let x0 = xr.start + ((s as f64 / n_frames as f64) * w_px as f64) as i32 - base.0;
-            let x1 = xr.start
-                + (((s + cfg.window_frames) as f64 / n_frames as f64).min(1.0) * w_px as f64)
-                    as i32
-                - base.0
-                - 1;
+        let mut classified = 0usize;
+        for (k, m) in marks.iter().enumerate() {
+            let x0 = x_of(m.start_frame as f64);
+            let x1 = x_of((m.start_frame + cfg.window_frames) as f64) - 1;
             let y = yr.start - base.1 - 4 - 8 * (k % lanes) as i32;
-            let color = if k % 2 == 0 {
-                RGBColor(200, 40, 40)
+            let points = vec![(x0, y + 4), (x0, y), (x1, y), (x1, y + 4)];
+            if m.silent {
+                root.draw(&DashedPathElement::new(
+                    points,
+                    3,
+                    3,
+                    SKIPPED.stroke_width(2),
+                ))
+                .map_err(|x| e(&x))?;
             } else {
-                RGBColor(40, 40, 200)
-            };
-            let style = color.stroke_width(2);
-            root.draw(&PathElement::new(
-                vec![(x0, y + 4), (x0, y), (x1, y), (x1, y + 4)],
-                style,
-            ))
-            .map_err(|x| e(&x))?;
+                let style = CLASSIFIED[classified % 2].stroke_width(2);
+                classified += 1;
+                root.draw(&PathElement::new(points, style))
+                    .map_err(|x| e(&x))?;
+            }
+        }
+        if marked {
+            let skipped = marks.len() - classified;
+            let y = yr.start - base.1 - 8 * MAX_LANES as i32 - LEGEND_PX as i32;
+            draw_legend(&root, (xr.start - base.0, y), classified, skipped, opts)
+                .map_err(|x| e(&x))?;
         }
     }
 
@@ -274,5 +344,65 @@ fn draw(
         }))
         .map_err(|x| e(&x))?;
     root.present().map_err(|x| e(&x))?;
+    Ok(())
+}
+
+/// The key to marked windows: counts of classified and skipped windows, and the padding.
+fn draw_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    (x, y): (i32, i32),
+    classified: usize,
+    skipped: usize,
+    opts: &SpectrogramOptions,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = (crate::FONT, 15).into_font().color(&BLACK);
+    let mut at = x;
+    let mut entry = |label: String, sample: &dyn Fn(i32) -> Result<(), _>| {
+        sample(at)?;
+        root.draw(&Text::new(label.clone(), (at + 30, y + 2), font.clone()))?;
+        let width = root
+            .estimate_text_size(&label, &font)
+            .map(|(w, _)| w as i32)
+            .unwrap_or(8 * label.len() as i32);
+        at += 30 + width + 24;
+        Ok::<(), DrawingAreaErrorKind<DB::ErrorType>>(())
+    };
+    let bracket = |x0: i32| {
+        vec![
+            (x0, y + 14),
+            (x0, y + 8),
+            (x0 + 22, y + 8),
+            (x0 + 22, y + 14),
+        ]
+    };
+    entry(format!("classified window ({classified})"), &|x0| {
+        root.draw(&PathElement::new(
+            bracket(x0),
+            CLASSIFIED[0].stroke_width(2),
+        ))
+    })?;
+    entry(format!("skipped: silent ({skipped})"), &|x0| {
+        root.draw(&DashedPathElement::new(
+            bracket(x0),
+            3,
+            3,
+            SKIPPED.stroke_width(2),
+        ))
+    })?;
+    if opts.padded_from_s.is_some() {
+        entry("zero padding (clip shorter than a window)".into(), &|x0| {
+            root.draw(&Rectangle::new(
+                [(x0, y + 3), (x0 + 22, y + 17)],
+                ShapeStyle::from(&RGBColor(120, 120, 120)).stroke_width(1),
+            ))?;
+            for k in [0, 7, 14] {
+                root.draw(&PathElement::new(
+                    vec![(x0 + k, y + 17), (x0 + k + 8, y + 3)],
+                    RGBColor(120, 120, 120).stroke_width(1),
+                ))?;
+            }
+            Ok(())
+        })?;
+    }
     Ok(())
 }

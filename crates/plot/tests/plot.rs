@@ -47,6 +47,7 @@ fn spectrogram_png_is_written_atomically() {
         show_windows: true,
         width: 640,
         height: 320,
+        ..Default::default()
     };
     let path = dir.path().join("spec.png");
     render_spectrogram_png(&path, &db, &cfg, &opts).expect("render");

@@ -224,7 +224,7 @@ pub fn break_ogg_packet(bytes: &mut [u8], index: usize, packet: usize) {
 }
 
 /// The middle page that starts with a fresh packet (not a continuation).
-fn middle_ogg_page(bytes: &[u8]) -> (usize, usize, usize) {
+pub fn middle_ogg_page(bytes: &[u8]) -> (usize, usize, usize) {
     let pages = ogg_pages(bytes);
     assert!(pages.len() >= 5, "only {} Ogg pages", pages.len());
     // Past the first audio page, which symphonia reads while opening the file.

@@ -8,6 +8,7 @@ use hark_audio::{AudioError, LoadOptions, load, load_mono, probe, resample};
 
 mod bad_input;
 mod damage;
+mod memory;
 mod seek;
 mod wav_gen;
 

@@ -163,7 +163,7 @@ pub(super) fn table(r: &DatasetCheck) -> String {
         out,
         "dataset {} ({}) at {}\n{} clips from {} files in {} classes, {} of audio ({read})\n",
         r.name,
-        format!("{:?}", r.format).to_lowercase(),
+        r.format.name(),
         r.root.display(),
         r.clips,
         r.files,

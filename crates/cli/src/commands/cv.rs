@@ -40,8 +40,10 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
         .collect();
     if !unknown.is_empty() {
         let have: Vec<String> = folds.iter().map(|f| f.fold.to_string()).collect();
+        let unknown: Vec<String> = unknown.iter().map(|f| f.to_string()).collect();
         bail!(
-            "--only {unknown:?}: no such fold; the folds are {}",
+            "--only {}: no such fold; the folds are {}",
+            unknown.join(", "),
             have.join(", ")
         );
     }
@@ -116,7 +118,7 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
     let mut report = Report::cross_validation(
         format!("hark cv ({scheme})"),
         ds.name.clone(),
-        format!("{:?}", args.opts.model),
+        super::fit_options(&args.opts).model.arch_name().to_string(),
         summary.clone(),
     );
     report.notes = vec![format!(

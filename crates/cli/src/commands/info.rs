@@ -3,6 +3,9 @@
 //! holds (a folder or a CSV manifest, checked as `hark check` does). Text blocks, or with
 //! `--json` one JSON object per input (JSON lines), each with `kind` and `path`.
 //!
+//! Audio may come from standard input (`-`). Names are spelled as the flags spell them
+//! (`sbcnn`, `mean-std`); "samples" are audio samples, "frames" STFT frames.
+//!
 //! Flow: outermost layer over hark-audio (probe), hark-data (dataset check) and hark-infer
 //! (model file).
 
@@ -15,6 +18,7 @@ use serde_json::{Value, json};
 
 use super::Outcome;
 use super::check::{dataset_check, is_dataset, summary_on_stderr, table, to_json};
+use super::input::shown;
 use crate::args::InfoArgs;
 
 fn is_model_file(path: &Path) -> bool {
@@ -36,7 +40,7 @@ pub fn info(args: &InfoArgs) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for path in &args.files {
-        let shown = if is_dataset(path) {
+        let text = if is_dataset(path) {
             dataset_check(path, &args.check).and_then(|r| {
                 summary_on_stderr(path, &r);
                 failed += usize::from(r.has_failures());
@@ -58,11 +62,11 @@ pub fn info(args: &InfoArgs) -> Result<Outcome> {
         } else {
             audio_info(path)
         };
-        match shown {
+        match text {
             Ok(text) => write!(out, "{text}")?,
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {}: {e:#}", path.display());
+                eprintln!("error: {}: {e:#}", shown(path));
             }
         }
     }
@@ -71,7 +75,7 @@ pub fn info(args: &InfoArgs) -> Result<Outcome> {
 
 /// `hark info --json clip.wav`: the header, duration in seconds to the microsecond.
 fn audio_json(path: &Path) -> Result<Value> {
-    let i = hark_audio::probe(path)?;
+    let i = super::input::probe(path)?;
     let warnings: Vec<String> = i.warnings.iter().map(ToString::to_string).collect();
     Ok(json!({
         "kind": "audio",
@@ -81,7 +85,7 @@ fn audio_json(path: &Path) -> Result<Value> {
         "sample_rate": i.sample_rate,
         "channels": i.channels,
         "bits_per_sample": i.bits_per_sample,
-        "frames": i.frames,
+        "samples_per_channel": i.frames,
         "duration": i.duration.map(|d| round(d, 6)),
         "warnings": warnings,
     }))
@@ -137,7 +141,7 @@ fn model_json(path: &Path) -> Result<Value> {
 }
 
 fn audio_info(path: &Path) -> Result<String> {
-    let i = hark_audio::probe(path)?;
+    let i = super::input::probe(path)?;
     let bits = i
         .bits_per_sample
         .map(|b| format!("{b}-bit "))
@@ -146,13 +150,13 @@ fn audio_info(path: &Path) -> Result<String> {
         .duration
         .map(|d| format!("{d:.3} s"))
         .unwrap_or_else(|| "unknown".into());
-    let frames = i
+    let samples = i
         .frames
-        .map(|f| format!(" ({f} frames)"))
+        .map(|f| format!(" ({f} samples per channel)"))
         .unwrap_or_default();
     Ok(format!(
-        "{}\n  format:   {}\n  codec:    {bits}{}\n  rate:     {} Hz\n  channels: {}\n  duration: {dur}{frames}\n",
-        path.display(),
+        "{}\n  format:   {}\n  codec:    {bits}{}\n  rate:     {} Hz\n  channels: {}\n  duration: {dur}{samples}\n",
+        shown(path),
         i.container,
         i.codec,
         i.sample_rate,
@@ -189,7 +193,7 @@ pub fn model_info(path: &Path) -> Result<String> {
     );
     out += &format!("  classes:      {}\n", m.class_names.join(", "));
     out += &format!(
-        "  features:     sr {} Hz, n_fft {}, hop_length {}, n_mels {}, fmin {}, fmax {}, {:?} scale\n",
+        "  features:     sr {} Hz, n_fft {}, hop_length {}, n_mels {}, fmin {}, fmax {}, {} mel scale\n",
         f.sr,
         f.n_fft,
         f.hop_length,
@@ -199,7 +203,7 @@ pub fn model_info(path: &Path) -> Result<String> {
         f.mel_scale
     );
     out += &format!(
-        "  windows:      {} frames ({:.3} s), overlap {}, normalisation {:?}, silence gates {} and {}\n",
+        "  windows:      {} frames ({:.3} s), overlap {}, normalisation {}, silence gates {} and {}\n",
         f.window_frames,
         f.window_seconds(),
         f.overlap,

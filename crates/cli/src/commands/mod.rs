@@ -10,6 +10,7 @@ mod cv;
 mod eval;
 mod features;
 mod info;
+mod input;
 mod predict;
 mod spectrogram;
 mod train;
@@ -19,10 +20,10 @@ pub use common::fit_options;
 pub use completions::{completions, man};
 pub use cv::cv;
 pub use eval::eval;
-pub use features::features;
+pub use features::{features, output_format};
 pub use info::info;
-pub use predict::predict;
-pub use spectrogram::spectrogram;
+pub use predict::{predict, round6};
+pub use spectrogram::{spectrogram, upsampling_warning};
 pub use train::train;
 
 /// How a command ended when it did not fail outright. See [`crate::args::EXIT_CODES_HELP`].

@@ -1,15 +1,15 @@
 //! `hark predict MODEL FILES...`: the clip outcome (a class, `unknown` or `silent`) and its
 //! probability per file, using only what the model file carries (feature settings, classes,
-//! decision settings).
+//! decision settings). Audio may come from standard input (`-`); JSON probabilities are
+//! rounded to 6 digits.
 //!
 //! Flow: predict stage: audio -> features -> model -> clip decision.
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
-use hark_features::Window;
-use hark_features::WindowExtractor;
-use hark_infer::{ClipDecision, InputStats, ModelFile, Predictor};
+use anyhow::Result;
+use hark_features::{Window, WindowExtractor};
+use hark_infer::{ClipDecision, InputStats, Predictor};
 
 use super::Outcome;
 use super::common::aggregation;
@@ -17,8 +17,7 @@ use crate::args::PredictArgs;
 
 /// `hark predict`: a bad file is reported and the rest still classified (exit code 1).
 pub fn predict(args: &PredictArgs) -> Result<Outcome> {
-    let file = ModelFile::load(&args.model)
-        .with_context(|| format!("cannot load model {}", args.model.display()))?;
+    let file = super::input::load_model(&args.model, "the first argument of `hark predict`")?;
     let predictor = Predictor::new(&file)?;
     let cfg = file.meta.features.clone();
     let mut decision = file.meta.decision;
@@ -40,15 +39,16 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
     let mut buf = Vec::new();
     for path in &args.files {
         let result = (|| -> Result<ClipDecision> {
-            let audio = hark_audio::load_mono(path, Some(cfg.sr))?;
+            let loaded = super::input::decode(path, cfg.sr)?;
+            let audio = loaded.audio;
             for w in &audio.warnings {
-                eprintln!("warning: {}: {w}", path.display());
+                eprintln!("warning: {}: {w}", super::input::shown(path));
             }
             let windows = extractor.windows(&audio.samples);
             if let Some(profile) = &file.meta.input_profile {
-                let stats = input_stats(path, &audio.samples, cfg.sr, &windows);
+                let stats = input_stats(loaded.native_sr, &audio.samples, cfg.sr, &windows);
                 for w in profile.check(&stats, cfg.sr) {
-                    eprintln!("warning: {}: {w}", path.display());
+                    eprintln!("warning: {}: {w}", super::input::shown(path));
                 }
             }
             if windows.is_empty() {
@@ -73,12 +73,12 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
                     let probs: serde_json::Map<String, serde_json::Value> = classes
                         .iter()
                         .zip(&clip)
-                        .map(|(c, p)| (c.clone(), serde_json::json!(p)))
+                        .map(|(c, &p)| (c.clone(), serde_json::json!(round6(p))))
                         .collect();
                     let line = serde_json::json!({
                         "file": path.display().to_string(),
                         "label": name,
-                        "probability": p,
+                        "probability": round6(p),
                         "windows": n_windows,
                         "probabilities": probs,
                     });
@@ -89,16 +89,16 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("error: {}: {e:#}", path.display());
+                eprintln!("error: {}: {e:#}", super::input::shown(path));
             }
         }
     }
     Ok(Outcome::from_failures(failed))
 }
 
-/// What the input profile check needs: the file's own rate (from its header), its duration
-/// and the median level of its non-silent windows.
-fn input_stats(path: &std::path::Path, samples: &[f32], sr: u32, windows: &[Window]) -> InputStats {
+/// What the input profile check needs: the file's own rate, its duration and the median
+/// level of its non-silent windows.
+fn input_stats(native_sr: u32, samples: &[f32], sr: u32, windows: &[Window]) -> InputStats {
     let mut levels: Vec<f32> = windows
         .iter()
         .filter(|w| !w.silent)
@@ -106,8 +106,17 @@ fn input_stats(path: &std::path::Path, samples: &[f32], sr: u32, windows: &[Wind
         .collect();
     levels.sort_by(f32::total_cmp);
     InputStats {
-        sample_rate: hark_audio::probe(path).ok().map(|i| i.sample_rate),
+        sample_rate: Some(native_sr),
         duration_s: samples.len() as f32 / sr as f32,
         level_dbfs: levels.get(levels.len() / 2).copied(),
     }
+}
+
+/// Digits kept of a probability in JSON: enough for any threshold, no float noise.
+const JSON_DIGITS: i32 = 6;
+
+/// `p` rounded to [`JSON_DIGITS`] decimal digits (as an f64, so JSON prints it short).
+pub fn round6(p: f32) -> f64 {
+    let scale = 10f64.powi(JSON_DIGITS);
+    (f64::from(p) * scale).round() / scale
 }

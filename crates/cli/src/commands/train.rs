@@ -53,19 +53,21 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
             seed: opts.train.seed,
         },
     )?;
-    if !part.test.is_empty() {
+    if !part.test.is_empty() && !args.opts.quiet {
         eprintln!(
             "holding out {} test clips (evaluate them with `hark eval`)",
             part.test.len()
         );
     }
-    eprintln!(
-        "training on {} clips, validating on {} clips, {} classes ({})",
-        part.train.len(),
-        part.val.len(),
-        ds.classes.len(),
-        part.protocol
-    );
+    if !args.opts.quiet {
+        eprintln!(
+            "training on {} clips, validating on {} clips, {} classes ({})",
+            part.train.len(),
+            part.val.len(),
+            ds.classes.len(),
+            part.protocol
+        );
+    }
     let mut observer = BarObserver::new(opts.train.epochs, args.opts.quiet, "");
     let trained = hark_pipeline::fit(ds, &fs, &part, &opts, &mut observer, &stop)?;
     drop(observer);
