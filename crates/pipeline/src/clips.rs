@@ -91,6 +91,7 @@ fn picture(r: &ClipRow, cfg: &FeatureConfig) -> Option<Vec<u8>> {
         show_windows: false,
         width,
         height,
+        ..Default::default()
     };
     hark_plot::spectrogram_png(&db, cfg, &opts).ok()
 }
