@@ -230,6 +230,25 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 impl Metrics {
+    /// The "macro avg" and "weighted avg" rows of a per-class table, each (name, precision,
+    /// recall, F1), as scikit-learn's `classification_report` prints them.
+    pub fn average_rows(&self) -> [(&'static str, f64, f64, f64); 2] {
+        [
+            (
+                "macro avg",
+                self.macro_precision,
+                self.macro_recall,
+                self.macro_f1,
+            ),
+            (
+                "weighted avg",
+                self.weighted_precision,
+                self.weighted_recall,
+                self.weighted_f1,
+            ),
+        ]
+    }
+
     /// Compute every score from a confusion matrix.
     ///
     /// # Errors

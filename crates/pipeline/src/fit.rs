@@ -5,7 +5,7 @@
 use std::sync::atomic::AtomicBool;
 
 use hark_data::{Dataset, FeatureSet};
-use hark_eval::Metrics;
+use hark_eval::{Metrics, ThresholdPoint};
 use hark_infer::{
     Aggregation, DecisionConfig, ModelFile, ModelMeta, Predictor, TrainingSummary, utc_now,
 };
@@ -205,29 +205,7 @@ pub fn fit(
         let tuning = match opts.threshold {
             None => Tuning::Off,
             Some(_) if preds.iter().all(|p| p.decision.silent) => Tuning::NoValidation,
-            Some(rule) => {
-                let sweep = sweep_of(ds, classes, &preds)?;
-                match hark_eval::pick_threshold(&sweep, rule.target_precision) {
-                    None => Tuning::Unreachable {
-                        target: rule.target_precision,
-                    },
-                    Some(precise) => {
-                        let t = hark_eval::keep_threshold(&sweep, rule.keep_correct)
-                            .map_or(precise, |keep| keep.max(precise));
-                        let p = sweep
-                            .iter()
-                            .find(|p| p.threshold == t)
-                            .expect("both thresholds come from the sweep");
-                        Tuning::Chosen {
-                            rule,
-                            threshold: t,
-                            coverage: p.coverage,
-                            precision: p.precision,
-                            clips: sweep.first().map_or(0, |p| p.answered),
-                        }
-                    }
-                }
-            }
+            Some(rule) => choose_threshold(&sweep_of(ds, classes, &preds)?, rule),
         };
         (Some(metrics_for(ds, classes, &preds)?), tuning)
     };
@@ -245,4 +223,100 @@ pub fn fit(
         tuning,
         interrupted: outcome.interrupted,
     })
+}
+
+/// The threshold `rule` picks from a precision/coverage sweep of the validation clips
+/// (see [`ThresholdRule`]), or why there is none.
+fn choose_threshold(sweep: &[ThresholdPoint], rule: ThresholdRule) -> Tuning {
+    let Some(precise) = hark_eval::pick_threshold(sweep, rule.target_precision) else {
+        return Tuning::Unreachable {
+            target: rule.target_precision,
+        };
+    };
+    let t = hark_eval::keep_threshold(sweep, rule.keep_correct)
+        .map_or(precise, |keep| keep.max(precise));
+    let p = sweep
+        .iter()
+        .find(|p| p.threshold == t)
+        .expect("both thresholds come from the sweep");
+    Tuning::Chosen {
+        rule,
+        threshold: t,
+        coverage: p.coverage,
+        precision: p.precision,
+        clips: sweep.first().map_or(0, |p| p.answered),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ten clips, top probability and whether the model was right (hand-made): the wrong
+    /// answers sit at 0.5 and 0.95, so precision is not monotonic in the threshold.
+    fn sweep() -> Vec<ThresholdPoint> {
+        let tops = [0.35f32, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99];
+        let wrong = [0.5f32, 0.95];
+        // Three classes: class 0 is the arg-max with probability `t` for every t > 1/3.
+        let probs: Vec<Vec<f32>> = tops
+            .iter()
+            .map(|&t| vec![t, (1.0 - t) / 2.0, (1.0 - t) / 2.0])
+            .collect();
+        let truth: Vec<usize> = tops
+            .iter()
+            .map(|t| usize::from(wrong.contains(t)))
+            .collect();
+        hark_eval::threshold_sweep(&probs, &truth).expect("sweep")
+    }
+
+    fn chosen(t: Tuning) -> f32 {
+        match t {
+            Tuning::Chosen { threshold, .. } => threshold,
+            other => panic!("no threshold: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_higher_of_the_precision_and_the_keep_thresholds_is_stored() {
+        let s = sweep();
+        // 8 of 10 right: precision 0.8 holds from the lowest threshold; keeping 7 of the 8
+        // right answers (87.5%) allows dropping only the 0.35 one.
+        let rule = ThresholdRule {
+            target_precision: 0.8,
+            keep_correct: 0.875,
+        };
+        assert_eq!(chosen(choose_threshold(&s, rule)), 0.4);
+        // Precision 6/7 = 0.857 first holds at 0.6 (0.4 gives 7/9 = 0.78), above the keep rule.
+        let rule = ThresholdRule {
+            target_precision: 0.85,
+            keep_correct: 0.875,
+        };
+        let t = choose_threshold(&s, rule);
+        assert_eq!(chosen(t), 0.6);
+        let Tuning::Chosen {
+            coverage,
+            precision,
+            clips,
+            ..
+        } = t
+        else {
+            unreachable!()
+        };
+        assert_eq!((coverage, clips), (0.7, 10));
+        assert!((precision - 6.0 / 7.0).abs() < 1e-6);
+        // Keeping only half of the right answers moves it up to the 4th-best right answer.
+        let rule = ThresholdRule {
+            target_precision: 0.5,
+            keep_correct: 0.5,
+        };
+        assert_eq!(chosen(choose_threshold(&s, rule)), 0.8);
+        let rule = ThresholdRule {
+            target_precision: 1.01,
+            keep_correct: 0.5,
+        };
+        assert_eq!(
+            choose_threshold(&s, rule),
+            Tuning::Unreachable { target: 1.01 }
+        );
+    }
 }

@@ -193,15 +193,7 @@ pub fn print_metrics(m: &hark_eval::Metrics) {
             c.name, c.precision, c.recall, c.f1, c.support
         );
     }
-    for (name, p, r, f) in [
-        ("macro avg", m.macro_precision, m.macro_recall, m.macro_f1),
-        (
-            "weighted avg",
-            m.weighted_precision,
-            m.weighted_recall,
-            m.weighted_f1,
-        ),
-    ] {
+    for (name, p, r, f) in m.average_rows() {
         println!(
             "{name:<20} {p:>9.3} {r:>9.3} {f:>9.3} {:>8}",
             m.per_class.iter().map(|c| c.support).sum::<usize>()

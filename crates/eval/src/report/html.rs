@@ -87,15 +87,7 @@ fn per_class_table(html: &mut String, m: &Metrics) {
         "<tr class=\"avg sep\"><td>accuracy</td><td></td><td></td><td>{:.3}</td><td>{total}</td><td>{}</td></tr>",
         m.accuracy, m.answered
     );
-    for (name, p, r, f) in [
-        ("macro avg", m.macro_precision, m.macro_recall, m.macro_f1),
-        (
-            "weighted avg",
-            m.weighted_precision,
-            m.weighted_recall,
-            m.weighted_f1,
-        ),
-    ] {
+    for (name, p, r, f) in m.average_rows() {
         let _ = write!(
             html,
             "<tr class=\"avg\"><td>{name}</td><td>{}</td><td>{}</td><td>{f:.3}</td><td>{total}</td><td>{}</td></tr>",

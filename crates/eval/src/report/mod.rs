@@ -312,15 +312,7 @@ pub fn per_class_to_csv(m: &Metrics, path: &Path) -> Result<Vec<u8>, EvalError> 
         .map_err(csv_err(path))?;
     }
     let total: usize = m.per_class.iter().map(|c| c.support).sum();
-    for (name, p, r, f) in [
-        ("macro avg", m.macro_precision, m.macro_recall, m.macro_f1),
-        (
-            "weighted avg",
-            m.weighted_precision,
-            m.weighted_recall,
-            m.weighted_f1,
-        ),
-    ] {
+    for (name, p, r, f) in m.average_rows() {
         w.write_record([
             name.to_string(),
             format!("{p:.6}"),
