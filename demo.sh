@@ -11,6 +11,8 @@ mkdir -p "$out"
 
 "$hark" info demo/fsdd-mini/recordings/0_george_0.wav demo/fsdd-mini/recordings/7_theo_1.wav
 
+"$hark" check demo/fsdd-mini
+
 "$hark" train demo/fsdd-mini --preset speech --epochs 30 --seed 42 -o "$out/model.hark"
 "$hark" info "$out/model.hark"
 "$hark" eval "$out/model.hark" demo/fsdd-mini -o "$out/eval"
@@ -18,7 +20,7 @@ mkdir -p "$out"
   demo/fsdd-mini/recordings/0_george_0.wav \
   demo/fsdd-mini/recordings/3_lucas_1.wav \
   demo/fsdd-mini/recordings/7_yweweler_0.wav
-"$hark" spectrogram demo/fsdd-mini/recordings/7_yweweler_0.wav --preset speech --windows -o "$out/7_yweweler_0.png"
+"$hark" spectrogram demo/fsdd-mini/recordings/7_yweweler_0.wav --model "$out/model.hark" -o "$out/7_yweweler_0.png"
 
 echo
-echo "Done. Report: $out/eval/report.html  Model: $out/model.hark  Curves: $out/model.history.png"
+echo "Done. Report: $out/eval/report.html (predictions: $out/eval/predictions.csv)  Model: $out/model.hark  Curves: $out/model.history.png"
