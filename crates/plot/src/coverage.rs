@@ -150,7 +150,8 @@ pub fn coverage_png(sweep: &[CoveragePoint], chosen: Option<f32>) -> Result<Vec<
                 + Circle::new((0, 0), 6, RED.filled())
                 + Text::new(
                     format!("threshold in use: {}", format_threshold(t)),
-                    (-10, 10),
+                    // Below the row of threshold labels drawn under points near the top.
+                    (-10, 24),
                     style,
                 );
             chart.draw_series(std::iter::once(marker)).map_err(&e)?;
