@@ -11,6 +11,9 @@ use hark_infer::{
 use hark_model::{ModelConfig, StrideDsConfig};
 use serde_json::Value;
 
+mod common;
+use common::{sine, write_wav};
+
 fn hark(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hark"))
         .args(args)
@@ -30,41 +33,17 @@ fn utf8(p: &Path) -> &str {
     p.to_str().expect("utf8 path")
 }
 
-/// A 16-bit mono PCM WAV file holding a `freq` Hz tone.
-fn write_wav(path: &Path, sr: u32, seconds: f64, freq: f64) {
-    let n = (seconds * f64::from(sr)).round() as usize;
-    let data_len = (n * 2) as u32;
-    let mut b = Vec::with_capacity(44 + data_len as usize);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    b.extend_from_slice(&1u16.to_le_bytes()); // mono
-    b.extend_from_slice(&sr.to_le_bytes());
-    b.extend_from_slice(&(sr * 2).to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
-    for i in 0..n {
-        let v = (i as f64 * freq * std::f64::consts::TAU / f64::from(sr)).sin();
-        b.extend_from_slice(&((v * 10_000.0) as i16).to_le_bytes());
-    }
-    std::fs::write(path, b).expect("write wav");
-}
-
 /// dog: bark.wav (1 s), growl.wav (0.5 s), empty.wav (0 bytes); siren: bark_again.wav (the
 /// same bytes as dog/bark.wav), wail.wav (0.25 s), notes.wav (text).
 fn dataset(root: &Path) {
     let (dog, siren) = (root.join("dog"), root.join("siren"));
     std::fs::create_dir_all(&dog).expect("mkdir");
     std::fs::create_dir_all(&siren).expect("mkdir");
-    write_wav(&dog.join("bark.wav"), 8000, 1.0, 440.0);
-    write_wav(&dog.join("growl.wav"), 8000, 0.5, 220.0);
+    write_wav(&dog.join("bark.wav"), 8000, &sine(8000, 1.0, 440.0));
+    write_wav(&dog.join("growl.wav"), 8000, &sine(8000, 0.5, 220.0));
     std::fs::write(dog.join("empty.wav"), b"").expect("write");
     std::fs::copy(dog.join("bark.wav"), siren.join("bark_again.wav")).expect("copy");
-    write_wav(&siren.join("wail.wav"), 8000, 0.25, 880.0);
+    write_wav(&siren.join("wail.wav"), 8000, &sine(8000, 0.25, 880.0));
     std::fs::write(siren.join("notes.wav"), "field notes, not audio\n").expect("write");
 }
 
@@ -161,8 +140,8 @@ fn a_clean_dataset_exits_zero() {
     for (class, freq) in [("hum", 100.0), ("beep", 1000.0)] {
         let d = dir.path().join(class);
         std::fs::create_dir_all(&d).expect("mkdir");
-        write_wav(&d.join("one.wav"), 8000, 0.5, freq);
-        write_wav(&d.join("two.wav"), 8000, 0.5, freq * 1.5);
+        write_wav(&d.join("one.wav"), 8000, &sine(8000, 0.5, freq));
+        write_wav(&d.join("two.wav"), 8000, &sine(8000, 0.5, freq * 1.5));
     }
     let o = hark(&["check", utf8(dir.path()), "--decode", "--json"]);
     assert!(o.status.success(), "{}", text(&o));

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::{sine, write_wav};
+
 fn hark(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hark"))
         .args(args)
@@ -215,14 +218,9 @@ fn train_eval_predict_round_trip() {
 
     // Inputs far from the training audio are predicted with a warning saying what differs.
     let narrow = dir.path().join("narrow.wav");
-    let tone = |sr: u32, secs: u32| -> Vec<i16> {
-        (0..sr * secs)
-            .map(|i| ((i as f32 * 0.05).sin() * 8000.0) as i16)
-            .collect()
-    };
-    write_wav(&narrow, 4000, &tone(4000, 1));
+    write_wav(&narrow, 4000, &sine(4000, 1.0, 300.0));
     let long = dir.path().join("long.wav");
-    write_wav(&long, 8000, &tone(8000, 30));
+    write_wav(&long, 8000, &sine(8000, 30.0, 300.0));
     let o = hark(&[
         "predict",
         model.to_str().expect("utf8"),
@@ -545,28 +543,6 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// A 16-bit mono PCM WAV file.
-fn write_wav(path: &Path, sr: u32, samples: &[i16]) {
-    let data_len = (samples.len() * 2) as u32;
-    let mut b = Vec::with_capacity(44 + data_len as usize);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    b.extend_from_slice(&1u16.to_le_bytes()); // mono
-    b.extend_from_slice(&sr.to_le_bytes());
-    b.extend_from_slice(&(sr * 2).to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        b.extend_from_slice(&s.to_le_bytes());
-    }
-    std::fs::write(path, b).expect("write wav");
 }
 
 /// Ctrl-C during training: exit code 130 and a complete, loadable model file.
