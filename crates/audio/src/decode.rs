@@ -3,9 +3,11 @@
 //! on the way.
 
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use symphonia::core::codecs::audio::AudioDecoder;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{SeekMode, SeekTo};
 use symphonia::core::units::{Duration, TimeBase, Timestamp};
@@ -109,7 +111,7 @@ impl Damage {
 /// Ogg pages dropped by the demuxer (see [`crate::ogg_pages`]), repaired while decoding: their
 /// audio becomes silence where symphonia continues the stream, for
 /// [`AudioWarning::DamagedOggPages`].
-struct OggRepair {
+pub(crate) struct OggRepair {
     /// Damaged places the scan found.
     pages: u64,
     /// Places where the track lost pages, not yet reached: (frame where symphonia continues,
@@ -134,7 +136,7 @@ struct OggRepair {
 
 impl OggRepair {
     /// Scan `src` (an Ogg stream) for pages symphonia would drop; `None` when it has none.
-    fn scan(src: Source, o: &Opened) -> Result<Option<Self>, AudioError> {
+    pub(crate) fn scan(src: Source, o: &Opened) -> Result<Option<Self>, AudioError> {
         let path = src.path();
         let io = |e| AudioError::from_io(path, e);
         let file = src.reader()?;
@@ -325,7 +327,10 @@ pub fn load_mono_bytes(bytes: impl Into<Arc<[u8]>>, sr: Option<u32>) -> Result<A
 
 /// Run `f`, turning a panic inside a decoder (a bug in symphonia on some damaged file) into
 /// [`AudioError::Corrupt`] so that one bad file cannot take down a batch job.
-fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T, AudioError>) -> Result<T, AudioError> {
+pub(crate) fn guard<T>(
+    path: &Path,
+    f: impl FnOnce() -> Result<T, AudioError>,
+) -> Result<T, AudioError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
         Err(AudioError::Corrupt {
             path: path.to_path_buf(),
@@ -336,13 +341,105 @@ fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T, AudioError>) -> Result<T,
 
 fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
     let path = src.path();
-    let mut o = open(src)?;
-    let mut decoder = make_decoder(src, &o)?;
-    let mut ogg = if o.reader.format_info().short_name == "ogg" {
+    let o = open(src)?;
+    let decoder = make_decoder(path, Some(src), &o)?;
+    let ogg = if o.reader.format_info().short_name == "ogg" {
         OggRepair::scan(src, &o)?
     } else {
         None
     };
+    let mut sink = Sink::keep_all();
+    let done = decode_opened(path, o, decoder, ogg, opts, false, &mut sink)?;
+    let audio = Audio {
+        samples: sink.out,
+        sample_rate: done.sample_rate,
+        channels: done.channels,
+        warnings: done.warnings,
+    };
+    match opts.sr {
+        Some(target) if target != done.sample_rate => resample_audio(&audio, target),
+        _ => Ok(audio),
+    }
+}
+
+/// Where decoded samples go: all kept ([`load`]), or handed on in chunks of about
+/// `chunk` samples and forgotten ([`crate::stream`]).
+pub(crate) struct Sink<'a> {
+    /// Samples not handed on yet.
+    pub(crate) out: Vec<f32>,
+    /// Samples already handed on.
+    flushed: u64,
+    chunk: usize,
+    hand_on: Option<&'a mut dyn FnMut(&[f32]) -> ControlFlow<()>>,
+}
+
+impl<'a> Sink<'a> {
+    fn keep_all() -> Sink<'static> {
+        Sink {
+            out: Vec::new(),
+            flushed: 0,
+            chunk: usize::MAX,
+            hand_on: None,
+        }
+    }
+
+    /// Hand samples to `f` whenever at least `chunk` are waiting.
+    pub(crate) fn chunked(
+        chunk: usize,
+        f: &'a mut dyn FnMut(&[f32]) -> ControlFlow<()>,
+    ) -> Sink<'a> {
+        Sink {
+            out: Vec::with_capacity(chunk.saturating_mul(2)),
+            flushed: 0,
+            chunk,
+            hand_on: Some(f),
+        }
+    }
+
+    /// Samples produced so far.
+    fn total(&self) -> u64 {
+        self.flushed + self.out.len() as u64
+    }
+
+    /// Hand on what is waiting when it is at least a chunk (or `all`). True when the receiver
+    /// asked to stop.
+    pub(crate) fn flush(&mut self, all: bool) -> bool {
+        let Some(f) = self.hand_on.as_mut() else {
+            return false;
+        };
+        if self.out.is_empty() || (!all && self.out.len() < self.chunk) {
+            return false;
+        }
+        let stop = f(&self.out).is_break();
+        self.flushed += self.out.len() as u64;
+        self.out.clear();
+        stop
+    }
+}
+
+/// What [`decode_opened`] found besides the samples.
+pub(crate) struct Decoded {
+    /// Native sample rate.
+    pub(crate) sample_rate: u32,
+    /// Channels of the samples produced (1 when downmixed).
+    pub(crate) channels: usize,
+    pub(crate) warnings: Vec<AudioWarning>,
+    /// The receiver asked to stop before the end.
+    pub(crate) stopped: bool,
+}
+
+/// Decode an opened input into `sink` at its native rate: the time range of `opts`, damage
+/// handling by codec kind, downmix when `opts.mono`. `pipe`: the input is a stream read once
+/// (a length its header declares is a placeholder, so ending early is no truncation).
+pub(crate) fn decode_opened(
+    path: &Path,
+    mut o: Opened,
+    mut decoder: Box<dyn AudioDecoder>,
+    mut ogg: Option<OggRepair>,
+    opts: &LoadOptions,
+    pipe: bool,
+    sink: &mut Sink,
+) -> Result<Decoded, AudioError> {
     let sr = o.sample_rate;
     let channels = o.channels;
 
@@ -392,11 +489,10 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
         (None, None) => 0,
     };
     let out_channels = if opts.mono { 1 } else { channels };
-    let mut out: Vec<f32> = Vec::with_capacity(
-        wanted
-            .saturating_mul(out_channels as u64)
-            .min(MAX_PREALLOC_SAMPLES) as usize,
-    );
+    let prealloc = wanted.saturating_mul(out_channels as u64);
+    sink.out
+        .reserve((prealloc.min(MAX_PREALLOC_SAMPLES) as usize).min(sink.chunk));
+    let mut stopped = false;
     let mut scratch: Vec<f32> = Vec::new();
     let mut pos: u64 = 0;
     let mut decoded_total: u64 = 0;
@@ -432,7 +528,7 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
                     // granule position, so the stream just starts late.
                     (None, _) if !seeked && pts > GAP_TOLERANCE_FRAMES => {
                         ogg.fill(pos, sr, pts);
-                        push_silence(&mut out, pos, pts, (start, end), out_channels);
+                        push_silence(&mut sink.out, pos, pts, (start, end), out_channels);
                         pos += pts;
                     }
                     (None, _) => {} // (no seek in a file with lost pages)
@@ -440,7 +536,7 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
                         let n = until.saturating_sub(after);
                         ogg.fill(pos, sr, n);
                         ogg.credit += n;
-                        push_silence(&mut out, pos, n, (start, end), out_channels);
+                        push_silence(&mut sink.out, pos, n, (start, end), out_channels);
                         pos += n;
                     }
                     (Some(_), None) => ogg.unknown_at(pos, sr),
@@ -469,7 +565,7 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
                 }
                 _ => damage.lost(pos, sr, gap),
             }
-            push_silence(&mut out, pos, gap, (start, end), out_channels);
+            push_silence(&mut sink.out, pos, gap, (start, end), out_channels);
             pos += gap;
         }
         next_pts = Some(pts + dur_to_frames(packet.dur, sr, o.time_base));
@@ -488,7 +584,7 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
             Err(e @ (SymError::DecodeError(_) | SymError::IoError(_))) if lossy => {
                 let n = dur_to_frames(packet.dur, sr, o.time_base);
                 damage.skip(pos, sr, n, &e);
-                push_silence(&mut out, pos, n, (start, end), out_channels);
+                push_silence(&mut sink.out, pos, n, (start, end), out_channels);
                 pos += n;
                 if end.is_some_and(|e| pos >= e) {
                     break;
@@ -513,7 +609,7 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
             // Interleaved samples of this packet's wanted frames go straight to the output when
             // no downmix is needed, else through the reused scratch buffer.
             let direct = !opts.mono || channels == 1;
-            let dst = if direct { &mut out } else { &mut scratch };
+            let dst = if direct { &mut sink.out } else { &mut scratch };
             let base = if direct { dst.len() } else { 0 };
             dst.resize(base + (b - a) * channels, 0.0);
             buf.slice(a..b).copy_to_slice_interleaved(&mut dst[base..]);
@@ -528,7 +624,7 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
                 });
             }
             if !direct {
-                downmix_into(&scratch, channels, &mut out);
+                downmix_into(&scratch, channels, &mut sink.out);
             }
         }
         pos += n;
@@ -537,19 +633,38 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
         {
             break;
         }
+        if sink.flush(false) {
+            stopped = true;
+            break;
+        }
+    }
+    if stopped {
+        return Ok(Decoded {
+            sample_rate: sr,
+            channels: out_channels,
+            warnings: o.warnings,
+            stopped,
+        });
     }
 
-    if !seeked
+    let mut warnings = std::mem::take(&mut o.warnings);
+    let exact_short = !seeked
         && start == 0
-        && let Some(declared) = o.declared_frames
         && is_exact_length_codec(&o.params)
         && end.is_none_or(|e| e > decoded_total)
-        && decoded_total < declared
-    {
-        return Err(AudioError::Truncated {
-            path: path.to_path_buf(),
-            declared_frames: declared,
+        && o.declared_frames.is_some_and(|d| decoded_total < d);
+    if let (true, Some(declared)) = (exact_short, o.declared_frames) {
+        // A pipe's declared length is a streaming writer's placeholder (sox, arecord).
+        if !pipe {
+            return Err(AudioError::Truncated {
+                path: path.to_path_buf(),
+                declared_frames: declared,
+                decoded_frames: decoded_total,
+            });
+        }
+        warnings.push(AudioWarning::TruncatedStream {
             decoded_frames: decoded_total,
+            declared_frames: Some(declared),
         });
     }
     if damage.packets_rejected > 0 && damage.packets_rejected == damage.packets {
@@ -570,7 +685,7 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
                 Some(until) => {
                     let n = until.saturating_sub(after);
                     ogg.fill(pos, sr, n);
-                    push_silence(&mut out, pos, n, (start, end), out_channels);
+                    push_silence(&mut sink.out, pos, n, (start, end), out_channels);
                     pos += n;
                 }
                 None => ogg.unknown_at(pos, sr),
@@ -584,7 +699,7 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
         {
             let n = declared - pos;
             ogg.fill(pos, sr, n);
-            push_silence(&mut out, pos, n, (start, end), out_channels);
+            push_silence(&mut sink.out, pos, n, (start, end), out_channels);
             pos += n;
             ogg.lost_tail = true;
         }
@@ -593,11 +708,12 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
         if ogg.silent_frames > 0
             && let Some(declared) = ogg.length
         {
-            let max = declared.saturating_sub(start) as usize * out_channels;
-            out.truncate(max);
+            // (Samples already handed on in chunks stay.)
+            let max = declared.saturating_sub(start) * out_channels as u64;
+            let keep = max.saturating_sub(sink.flushed) as usize;
+            sink.out.truncate(keep);
         }
     }
-    let mut warnings = o.warnings;
     if let Some(w) = damage.warning(sr) {
         warnings.push(w);
     }
@@ -621,7 +737,7 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
             declared_frames: o.declared_frames,
         });
     }
-    if out.is_empty() {
+    if sink.total() == 0 {
         if start > 0 {
             return Err(AudioError::OffsetBeyondEnd {
                 path: path.to_path_buf(),
@@ -634,16 +750,13 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
         });
     }
 
-    let audio = Audio {
-        samples: out,
+    let stopped = sink.flush(true);
+    Ok(Decoded {
         sample_rate: sr,
         channels: out_channels,
         warnings,
-    };
-    match opts.sr {
-        Some(target) if target != sr => resample_audio(&audio, target),
-        _ => Ok(audio),
-    }
+        stopped,
+    })
 }
 
 /// Resample each channel of `audio` to `target` Hz.

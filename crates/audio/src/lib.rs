@@ -39,6 +39,8 @@
 //! - [`load`], [`load_mono`], [`probe`]: decoding and header information (`decode.rs`);
 //!   [`load_bytes`], [`load_mono_bytes`], [`probe_bytes`] do the same for bytes in memory
 //!   (standard input).
+//! - [`stream_mono`], [`stream_mono_bytes`], [`stream_mono_pipe`]: the same decoding in
+//!   chunks, at constant memory, for recordings of any length and endless pipes (`stream.rs`).
 //! - [`resample`], [`Resampler`]: sinc resampling (`resample.rs`).
 //! - [`downmix`], [`Audio`], [`LoadOptions`]: types (`types.rs`).
 //! - [`AudioError`]: errors that say how to recover; the caller names the file (`error.rs`).
@@ -52,6 +54,7 @@ mod ogg_pages;
 mod open;
 mod resample;
 mod sniff;
+mod stream;
 mod types;
 mod warning;
 mod wav_sizes;
@@ -77,5 +80,8 @@ pub use decode::{
 pub const NUMERICS_VERSION: u32 = 3;
 pub use error::AudioError;
 pub use resample::{CHUNK_FRAMES, OVERSAMPLING, Resampler, SINC_LEN, resample};
+pub use stream::{
+    STREAM_CHUNK_FRAMES, StreamSummary, stream_mono, stream_mono_bytes, stream_mono_pipe,
+};
 pub use types::{Audio, LoadOptions, downmix, downmix_into};
 pub use warning::AudioWarning;

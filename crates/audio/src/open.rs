@@ -99,37 +99,81 @@ pub(crate) fn open(src: Source) -> Result<Opened, AudioError> {
     } else {
         Box::new(crate::wav_sizes::PatchedFile::new(file, len, fix.patches).map_err(io)?)
     };
-
-    let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
     let mut hint = Hint::new();
     if let Source::File(p) = src
         && let Some(ext) = p.extension().and_then(|e| e.to_str())
     {
         hint.with_extension(ext);
     }
+    let unrecognized = || AudioError::UnrecognizedFormat {
+        path: path.to_path_buf(),
+        hint: crate::sniff::describe(&head),
+    };
+    let mut o = open_media(path, source, &hint, Some(src), unrecognized)?;
+    o.warnings = fix.warnings;
+    Ok(o)
+}
+
+/// Open a stream that can be read only once, from its start (a pipe): no first-bytes checks,
+/// no Ogg page scan; a WAV header's placeholder sizes mean "to the end of the stream"
+/// ([`crate::wav_sizes::patch_pipe_head`]).
+pub(crate) fn open_pipe(
+    path: &Path,
+    mut reader: Box<dyn std::io::Read + Send + Sync>,
+) -> Result<Opened, AudioError> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(crate::wav_sizes::PIPE_HEAD_BYTES);
+    (&mut reader)
+        .take(crate::wav_sizes::PIPE_HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| AudioError::from_io(path, e))?;
+    if head.is_empty() {
+        return Err(AudioError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    crate::wav_sizes::patch_pipe_head(&mut head);
+    let source = symphonia::core::io::ReadOnlySource::new(Cursor::new(head).chain(reader));
+    let unrecognized = || AudioError::UnrecognizedFormat {
+        path: path.to_path_buf(),
+        hint: "the stream's first bytes are no container symphonia knows (WAV, FLAC, Ogg, \
+               MP3, ...); for headerless samples give their format (raw PCM)"
+            .into(),
+    };
+    open_media(path, Box::new(source), &Hint::new(), None, unrecognized)
+}
+
+/// Probe `source` and choose its audio track. `src`, where the input can be read again,
+/// lets an unsupported codec be named from the file's bytes.
+fn open_media(
+    path: &Path,
+    source: Box<dyn MediaSource>,
+    hint: &Hint,
+    src: Option<Source>,
+    unrecognized: impl FnOnce() -> AudioError,
+) -> Result<Opened, AudioError> {
+    let unsupported_in = |src: Option<Source>| src.and_then(crate::sniff::unsupported_in);
+    let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
     let reader = symphonia::default::get_probe()
         .probe(
-            &hint,
+            hint,
             mss,
             FormatOptions::default(),
             MetadataOptions::default(),
         )
         .map_err(|e| match e {
-            SymError::Unsupported(_) => match crate::sniff::unsupported_in(src) {
+            SymError::Unsupported(_) => match unsupported_in(src) {
                 Some(what) => AudioError::Unsupported {
                     path: path.to_path_buf(),
                     what: what.to_string(),
                 },
-                None => AudioError::UnrecognizedFormat {
-                    path: path.to_path_buf(),
-                    hint: crate::sniff::describe(&head),
-                },
+                None => unrecognized(),
             },
             other => map_sym(path, other),
         })?;
 
     let Some(track) = reader.default_track(TrackType::Audio) else {
-        if let Some(what) = crate::sniff::unsupported_in(src) {
+        if let Some(what) = unsupported_in(src) {
             return Err(AudioError::Unsupported {
                 path: path.to_path_buf(),
                 what: what.to_string(),
@@ -168,7 +212,7 @@ pub(crate) fn open(src: Source) -> Result<Opened, AudioError> {
         sample_rate,
         channels,
         reader,
-        warnings: fix.warnings,
+        warnings: Vec::new(),
     })
 }
 
@@ -208,14 +252,18 @@ pub(crate) fn codec_name(params: &AudioCodecParameters) -> Option<&'static str> 
         .map(|r| r.codec.info.long_name)
 }
 
-pub(crate) fn make_decoder(src: Source, o: &Opened) -> Result<Box<dyn AudioDecoder>, AudioError> {
-    let path = src.path();
+pub(crate) fn make_decoder(
+    path: &Path,
+    src: Option<Source>,
+    o: &Opened,
+) -> Result<Box<dyn AudioDecoder>, AudioError> {
     symphonia::default::get_codecs()
         .make_audio_decoder(&o.params, &AudioDecoderOptions::default())
         .map_err(|e| match e {
             SymError::Unsupported(_) => AudioError::Unsupported {
                 path: path.to_path_buf(),
-                what: crate::sniff::unsupported_in(src)
+                what: src
+                    .and_then(crate::sniff::unsupported_in)
                     .map(str::to_string)
                     .unwrap_or_else(|| {
                         format!(

@@ -10,6 +10,7 @@ mod bad_input;
 mod damage;
 mod memory;
 mod seek;
+mod stream;
 mod wav_gen;
 
 /// Resampled chirp vs librosa (soxr_hq) on samples 64..1999 (golden README section 5).
