@@ -40,7 +40,7 @@ pub use decision::{
     argmax, decide,
 };
 pub use error::InferError;
-pub use events::{Event, EventConfig, Smoothing, detect_events};
+pub use events::{Event, EventConfig, EventTracker, Smoothing, detect_events};
 pub use held_out::{ClipKey, HeldOut, Overlap, dataset_fingerprint};
 pub use model_file::{FORMAT_NAME, FORMAT_VERSION, ModelFile, ModelMeta, TrainingSummary, utc_now};
 pub use predict::{ClipDecision, PREDICT_BATCH, Predictor};
