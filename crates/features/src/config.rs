@@ -318,6 +318,13 @@ impl FeatureConfig {
         self.window_frames as f64 * self.hop_length as f64 / self.sr as f64
     }
 
+    /// Start and end in seconds of the analysis window whose first STFT frame is
+    /// `start_frame`: `start_frame * hop_length / sr`, plus [`FeatureConfig::window_seconds`].
+    pub fn window_span(&self, start_frame: usize) -> (f64, f64) {
+        let start = start_frame as f64 * self.hop_length as f64 / f64::from(self.sr);
+        (start, start + self.window_seconds())
+    }
+
     /// Padding added on each side of the signal: `n_fft / 2` when `center`, else 0.
     pub fn center_pad(&self) -> usize {
         if self.center { self.n_fft / 2 } else { 0 }

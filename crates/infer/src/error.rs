@@ -10,6 +10,9 @@ pub enum InferError {
     /// The model settings do not fit the input shape or class count.
     #[error("model cannot be built: {0}")]
     Model(#[from] hark_model::ModelError),
+    /// The model file's feature settings are not valid (a damaged or hand-edited file).
+    #[error("the model's feature settings are not valid: {0}")]
+    Features(#[from] hark_features::FeatureError),
     /// Window data of the wrong size for the model: the features do not match the model.
     #[error(
         "input windows do not match the model: expected {expected} values ({what}), got {actual}; extract features with the model's own FeatureConfig"

@@ -334,11 +334,7 @@ pub fn detect_events(
         }
     }
     tracker.finish(&mut events);
-    events.sort_by(|x, y| {
-        x.start_s
-            .total_cmp(&y.start_s)
-            .then(x.class.cmp(&y.class))
-    });
+    events.sort_by(|x, y| x.start_s.total_cmp(&y.start_s).then(x.class.cmp(&y.class)));
     Ok(events)
 }
 
@@ -374,7 +370,6 @@ mod tests {
             })
             .collect()
     }
-
 
     /// The obvious whole-recording algorithm, as the naive reference for [`EventTracker`]:
     /// smooth each class's whole score track, find hysteresis runs, join, drop short ones.
@@ -449,7 +444,6 @@ mod tests {
         Ok(events)
     }
 
-
     /// A seeded xorshift generator (no dependency for a test).
     struct Rng(u64);
     impl Rng {
@@ -515,9 +509,14 @@ mod tests {
         let mut t = EventTracker::new(1, &plain(0.5, 0.5)).expect("valid");
         let mut closed = Vec::new();
         for (i, p) in [0.9, 0.9, 0.1].into_iter().enumerate() {
-            t.push(&[p], (i as f64, i as f64 + 1.0), &mut closed).expect("row");
+            t.push(&[p], (i as f64, i as f64 + 1.0), &mut closed)
+                .expect("row");
         }
-        assert_eq!(closed.len(), 1, "closed by the first window below the offset");
+        assert_eq!(
+            closed.len(),
+            1,
+            "closed by the first window below the offset"
+        );
         assert_eq!((closed[0].start_s, closed[0].end_s), (0.0, 2.0));
         assert!(t.push(&[0.1, 0.2], (3.0, 4.0), &mut closed).is_err());
     }

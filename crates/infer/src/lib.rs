@@ -12,6 +12,9 @@
 //! - [`Predictor`]: softmax probabilities ([`Predictor::predict`]) or penultimate-layer
 //!   embeddings ([`Predictor::embed`]) per window, from the model's public layer plan.
 //! - [`decision`]: window probabilities -> clip [`Decision`]: a class, `unknown` or `silent`.
+//! - [`events`]: window probabilities over time -> [`Event`]s with start and end times.
+//! - [`scan`]: [`Scanner`], all of the above over recordings of any length and live streams,
+//!   at constant memory.
 //!
 //! ```no_run
 //! use hark_infer::{ModelFile, Predictor};
@@ -31,8 +34,10 @@ pub mod events;
 mod held_out;
 mod migrate;
 mod model_file;
+mod pool;
 mod predict;
 mod profile;
+pub mod scan;
 mod weights;
 
 pub use decision::{
@@ -43,8 +48,10 @@ pub use error::InferError;
 pub use events::{Event, EventConfig, EventTracker, Smoothing, detect_events};
 pub use held_out::{ClipKey, HeldOut, Overlap, dataset_fingerprint};
 pub use model_file::{FORMAT_NAME, FORMAT_VERSION, ModelFile, ModelMeta, TrainingSummary, utc_now};
+pub use pool::ClipPool;
 pub use predict::{ClipDecision, PREDICT_BATCH, Predictor};
 pub use profile::{
     BANDWIDTH_SHARE, InputProfile, InputStats, LEVEL_MARGIN_DB, LONG_FACTOR, SHORT_FACTOR, Spread,
 };
+pub use scan::{SCAN_BATCH, ScanConfig, ScanOutput, ScanSummary, Scanner, WindowInfo};
 pub use weights::{ModelWeights, NamedTensor};

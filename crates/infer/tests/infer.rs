@@ -398,3 +398,108 @@ fn rebuild(
         .collect();
     safetensors::serialize(views, Some(info)).expect("serialise")
 }
+
+/// A `Scanner` fed a recording in uneven chunks gives what whole-clip prediction gives:
+/// the same windows and probabilities, the same clip decision and the same events.
+#[test]
+fn a_scanner_on_chunks_equals_whole_clip_prediction() {
+    let file = random_file(&configs()[0], 12, 10, 3);
+    let predictor = Predictor::new(&file).expect("predictor");
+    let features = file.meta.features.clone();
+    let sr = features.sr as usize;
+    // 6 s: a tone whose loudness moves, with 1.5 s of digital silence in the middle.
+    let signal: Vec<f32> = (0..6 * sr)
+        .map(|i| {
+            let t = i as f32 / sr as f32;
+            if (2.0..3.5).contains(&t) {
+                0.0
+            } else {
+                (0.2 + 0.15 * (t * 1.3).sin()) * (t * 440.0 * std::f32::consts::TAU).sin()
+                    + 0.05 * noise(i, 7)
+            }
+        })
+        .collect();
+    let decision = DecisionConfig {
+        threshold: Some(0.4),
+        ..DecisionConfig::default()
+    };
+    let events = EventConfig {
+        onset: 0.4,
+        offset: 0.3,
+        smooth_windows: 2,
+        smoothing: Smoothing::Mean,
+        min_duration_s: 0.0,
+        max_gap_windows: 1,
+    };
+
+    // Whole clip.
+    let windows = hark_features::WindowExtractor::new(&features)
+        .expect("extractor")
+        .windows(&signal);
+    let n = 3;
+    let mut rows = Vec::new();
+    let mut spans = Vec::new();
+    let mut scored = Vec::new();
+    for w in &windows {
+        spans.push(features.window_span(w.start_frame));
+        if w.silent {
+            rows.extend([0.0; 3]);
+        } else {
+            let p = predictor.predict(&w.values, 1).expect("predict");
+            rows.extend_from_slice(&p);
+            scored.extend_from_slice(&p);
+        }
+    }
+    assert!(windows.iter().any(|w| w.silent) && windows.iter().any(|w| !w.silent));
+    let want_events = detect_events(&rows, &spans, n, &events).expect("events");
+    let want_clip = aggregate(&scored, n, Aggregation::Mean);
+
+    for (chunk, batch) in [(1000, 4), (sr / 3 + 7, SCAN_BATCH), (signal.len(), 1)] {
+        let cfg = ScanConfig {
+            decision,
+            events,
+            batch,
+        };
+        let mut scanner = Scanner::new(&predictor, &features, cfg).expect("scanner");
+        let mut out = ScanOutput::default();
+        for c in signal.chunks(chunk) {
+            scanner.push(c, &mut out).expect("push");
+        }
+        let summary = scanner.finish(&mut out).expect("finish");
+        assert_eq!(out.windows.len(), windows.len(), "chunk {chunk}");
+        for (i, (w, info)) in windows.iter().zip(&out.windows).enumerate() {
+            assert_eq!((info.start_s, info.end_s), spans[i]);
+            assert_eq!(info.decision.silent, w.silent);
+            for (a, b) in out.row(i, n).iter().zip(&rows[i * n..(i + 1) * n]) {
+                assert!((a - b).abs() <= SCAN_TOL, "window {i}: {a} vs {b}");
+            }
+        }
+        let mut got = out.events.clone();
+        got.sort_by(|x, y| x.start_s.total_cmp(&y.start_s).then(x.class.cmp(&y.class)));
+        let key = |e: &Event| (e.class, e.first_window, e.last_window);
+        assert_eq!(
+            got.iter().map(key).collect::<Vec<_>>(),
+            want_events.iter().map(key).collect::<Vec<_>>(),
+            "chunk {chunk}"
+        );
+        assert_eq!(summary.windows, windows.len());
+        assert_eq!(summary.scored_windows, scored.len() / n);
+        for (a, b) in summary.probs.iter().zip(&want_clip) {
+            assert!((a - b).abs() <= SCAN_TOL);
+        }
+        assert_eq!(
+            summary.decision,
+            decide(&want_clip, decision.threshold),
+            "chunk {chunk}"
+        );
+        assert!((summary.duration_s - 6.0).abs() < 1e-9);
+        assert!(
+            summary
+                .level_dbfs
+                .is_some_and(|l| (-40.0..0.0).contains(&l))
+        );
+    }
+}
+
+/// Batching changes burn's summation order only: probabilities agree to float rounding.
+const SCAN_TOL: f32 = 1e-5;
