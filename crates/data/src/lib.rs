@@ -46,6 +46,7 @@ mod dataset;
 mod error;
 mod extract;
 pub mod formats;
+mod inputs;
 
 pub use check::{CheckObserver, CheckOptions, DatasetCheck, check, label_overlap};
 pub use dataset::{Clip, Dataset, DatasetFormat, Parsed, Split};
@@ -55,3 +56,4 @@ pub use extract::{
     extract_clips, select_windows,
 };
 pub use formats::{detect, open, parse};
+pub use inputs::{AudioInput, InputProblem, Shard, list_audio};

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 pub use audacity::{parse_audacity, parse_label_track};
 pub use folders::scan_folders;
-pub use table::{parse_esc50, parse_manifest, parse_urbansound8k};
+pub use table::{parse_esc50, parse_manifest, parse_path_list, parse_urbansound8k};
 
 use crate::dataset::{Dataset, DatasetFormat, Parsed};
 use crate::error::DataError;

@@ -242,6 +242,36 @@ pub fn parse_manifest(file: &Path) -> Result<Parsed, DataError> {
     }))
 }
 
+/// The audio files a CSV lists for prediction: its `path` column (else `file` or `filename`),
+/// resolved against the CSV's folder, in row order, each once; labels are not needed. Rows
+/// that cannot be read are returned as problems.
+pub fn parse_path_list(file: &Path) -> Result<(Vec<PathBuf>, Vec<Problem>), DataError> {
+    let table = Table::read(file)?;
+    let col = match ["path", "file", "filename"]
+        .iter()
+        .find_map(|c| table.column(c))
+    {
+        Some(c) => c,
+        None => table.require("path")?,
+    };
+    let base = parent_dir(file);
+    let mut seen = BTreeSet::new();
+    let mut paths = Vec::new();
+    let mut problems = table.problems;
+    for (line, rec) in &table.rows {
+        match rec.get(col).filter(|p| !p.is_empty()) {
+            Some(p) => {
+                let path = resolve(&base, p);
+                if seen.insert(path.clone()) {
+                    paths.push(path);
+                }
+            }
+            None => problems.push(row_problem(file, *line, "empty path".into())),
+        }
+    }
+    Ok((paths, problems))
+}
+
 /// The dataset root for `<root>/<dir>/<name>.csv` metadata (the CSV's grandparent folder).
 fn grandparent(file: &Path) -> PathBuf {
     parent_dir(&parent_dir(file))
