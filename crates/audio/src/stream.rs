@@ -83,17 +83,21 @@ pub fn stream_mono_bytes(
 /// the stream ends"; a stream that ends before the length its header states is a
 /// [`AudioWarning::TruncatedStream`], not an error (streaming writers put placeholders
 /// there). `name` labels errors. Headerless samples need their format told: see
-/// `hark stream --format`.
+/// `hark stream --raw`.
+///
+/// `chunk_frames` (native rate) bounds how much audio is decoded before `on_chunk` sees it:
+/// small for live input (latency), [`STREAM_CHUNK_FRAMES`] for throughput.
 pub fn stream_mono_pipe(
     reader: impl Read + Send + Sync + 'static,
     name: &Path,
     sr: Option<u32>,
+    chunk_frames: usize,
     on_chunk: impl FnMut(&[f32]) -> ControlFlow<()>,
 ) -> Result<StreamSummary, AudioError> {
     guard(name, || {
         let o = open_pipe(name, Box::new(reader))?;
         let decoder = make_decoder(name, None, &o)?;
-        run(name, o, decoder, None, true, sr, on_chunk)
+        run(name, o, decoder, None, true, sr, chunk_frames.max(1), on_chunk)
     })
 }
 
@@ -110,9 +114,10 @@ fn run_source(
     } else {
         None
     };
-    run(path, o, decoder, ogg, false, sr, on_chunk)
+    run(path, o, decoder, ogg, false, sr, STREAM_CHUNK_FRAMES, on_chunk)
 }
 
+#[allow(clippy::too_many_arguments)] // private; every argument is one stage's input
 fn run(
     path: &Path,
     o: Opened,
@@ -120,6 +125,7 @@ fn run(
     ogg: Option<OggRepair>,
     pipe: bool,
     sr: Option<u32>,
+    chunk_frames: usize,
     mut on_chunk: impl FnMut(&[f32]) -> ControlFlow<()>,
 ) -> Result<StreamSummary, AudioError> {
     let native_sr = o.sample_rate;
@@ -151,7 +157,7 @@ fn run(
                 on_chunk(chunk)
             }
         };
-        let mut sink = Sink::chunked(STREAM_CHUNK_FRAMES, &mut hand_on);
+        let mut sink = Sink::chunked(chunk_frames, &mut hand_on);
         decode_opened(
             path,
             o,

@@ -68,6 +68,7 @@ impl Command {
             Command::Cv(a) => a.opts.threads.threads,
             Command::Eval(a) => a.threads.threads,
             Command::Predict(a) => a.threads.threads,
+            Command::Stream(a) => a.threads.threads,
             Command::Completions(_) | Command::Man => None,
         }
     }
@@ -133,13 +134,25 @@ pub enum Command {
         "hark cv UrbanSound8K/metadata/UrbanSound8K.csv --only 1,2 --epochs 5",
     ))]
     Cv(CvArgs),
-    /// Classify audio files with a trained model.
+    /// Classify audio files, folders and long recordings with a trained model: one row per
+    /// file, per window or per sound event, at constant memory whatever the length.
     #[command(after_help = examples!(
-        "hark predict digits.hark a.wav b.flac          one line per file: FILE, LABEL, PROBABILITY",
-        "hark predict digits.hark *.wav --json          one JSON object per file",
+        "hark predict digits.hark a.wav b.flac          one row per file: FILE, LABEL, PROBABILITY",
+        "hark predict dogs.hark recordings/ --events --format csv -o events.csv",
+        "hark predict dogs.hark day.flac --events --format audacity --output-dir labels/",
+        "hark predict dogs.hark archive/ --format parquet -o part3.parquet --shard 3/8",
+        "hark predict dogs.hark archive/ --events --format raven --output-dir sel/ --skip-existing",
         "arecord -d 2 -t wav -r 8000 | hark predict digits.hark -   audio from standard input",
     ))]
     Predict(PredictArgs),
+    /// Classify a live stream from standard input: one flushed JSON line per sound event (or
+    /// window), a status line on stderr, a summary at the end (EOF or Ctrl-C).
+    #[command(after_help = examples!(
+        "arecord -f S16_LE -r 22050 -t wav | hark stream dogs.hark",
+        "ffmpeg -i rtsp://camera/audio -f wav - | hark stream dogs.hark --onset 0.6",
+        "sox -d -t raw -e signed -b 16 -r 16000 -c 1 - | hark stream m.hark --raw s16le --rate 16000",
+    ))]
+    Stream(StreamArgs),
     /// Print a shell completion script (e.g. `hark completions bash > ~/.local/share/bash-completion/completions/hark`).
     #[command(after_help = examples!(
         "hark completions bash > ~/.local/share/bash-completion/completions/hark",
@@ -675,18 +688,169 @@ pub struct CvArgs {
 pub struct PredictArgs {
     /// Model file written by `hark train` (always the first argument).
     pub model: PathBuf,
-    /// Audio files to classify; `-` reads standard input.
+    /// Audio to classify: files, folders (searched at any depth for audio files, in path
+    /// order), CSV lists (a `path` column, relative to the CSV), or `-` for standard input.
     #[arg(required = true)]
-    pub files: Vec<PathBuf>,
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub decision: DecisionArgs,
+    /// One row per analysis window (start, end, label, probability, one column per class)
+    /// instead of one per file.
+    #[arg(long, conflicts_with = "events")]
+    pub windows: bool,
+    /// One row per sound event (label, start, end, mean and peak probability) instead of one
+    /// per file; see "Events" for the settings.
+    #[arg(long)]
+    pub events: bool,
+    #[command(flatten)]
+    pub event_opts: EventArgs,
+    /// Output format: table, csv, jsonl, parquet; with --output-dir also audacity (label
+    /// tracks) and raven (selection tables) [default: table on a terminal, else csv].
+    #[arg(long, value_parser = output_format)]
+    pub format: Option<hark_output::OutputFormat>,
+    /// Same as `--format jsonl` (one JSON object per line).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Write the results to this file (atomically: complete or not at all) instead of
+    /// standard output.
+    #[arg(long, short, conflicts_with = "output_dir")]
+    pub output: Option<PathBuf>,
+    /// Write one result file per audio file into this folder, mirroring the input folders
+    /// (`rec/a.wav` -> `DIR/rec/a.wav.txt` for Audacity).
+    #[arg(long)]
+    pub output_dir: Option<PathBuf>,
+    /// With --output-dir: skip audio files whose result file exists (resume a run).
+    #[arg(long, requires = "output_dir", conflicts_with = "overwrite")]
+    pub skip_existing: bool,
+    /// Replace existing result files (never done otherwise, so a label track you made is safe).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Classes listed per file in clip rows, best first.
+    #[arg(long, default_value_t = 3, value_parser = at_least_one)]
+    pub top_k: usize,
+    /// Process only slice I of N of the inputs (by a hash of each path, so slices are stable
+    /// across reruns and machines): run N jobs with 1/N .. N/N to cover everything once.
+    #[arg(long, value_parser = shard)]
+    pub shard: Option<hark_data::Shard>,
+    /// Files decoded and classified at the same time [default: one per core].
+    #[arg(long, value_parser = at_least_one)]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    /// No progress bar (the global `-q`).
+    #[arg(from_global)]
+    pub quiet: bool,
+}
+
+/// `--threshold` and `--aggregation`: how window probabilities become a decision.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct DecisionArgs {
     /// Report "unknown" when the top probability is below this, 0 to 1 [default: the model's].
     #[arg(long, value_parser = probability, allow_negative_numbers = true)]
     pub threshold: Option<f32>,
-    /// Window pooling [default: the model's].
+    /// Window pooling for the per-file decision [default: the model's].
     #[arg(long, value_enum)]
     pub aggregation: Option<AggregationArg>,
-    /// Print one JSON object per file instead of a table (probabilities rounded to 6 digits).
+}
+
+/// Event detection settings (`--events`, `hark stream`). The defaults are the seed demo's rule:
+/// the mean of the last 4 windows, above 0.35.
+#[derive(Debug, Args, Clone, Copy)]
+#[command(next_help_heading = "Events")]
+pub struct EventArgs {
+    /// Smoothed probability at which an event starts.
+    #[arg(long, default_value_t = 0.35, value_parser = probability)]
+    pub onset: f32,
+    /// Smoothed probability below which it ends (at most --onset) [default: --onset].
+    #[arg(long, value_parser = probability)]
+    pub offset: Option<f32>,
+    /// Windows smoothed over (trailing; 1 = none).
+    #[arg(long, default_value_t = 4, value_parser = at_least_one)]
+    pub smooth: usize,
+    /// Smoothing: mean, or median (a median filter removes one-window blips).
+    #[arg(long, value_enum, default_value_t = SmoothingArg::Mean)]
+    pub smoothing: SmoothingArg,
+    /// Events shorter than this many seconds are dropped.
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative_seconds)]
+    pub min_duration: f64,
+    /// Two runs of a class at most this many windows apart are one event.
+    #[arg(long, default_value_t = 0)]
+    pub max_gap: usize,
+}
+
+/// `--smoothing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmoothingArg {
+    /// Mean of the last windows.
+    Mean,
+    /// Median of the last windows.
+    Median,
+}
+
+impl EventArgs {
+    /// The event settings, validated (an offset above the onset is refused).
+    pub fn to_config(self) -> Result<hark_infer::EventConfig, hark_infer::InferError> {
+        let cfg = hark_infer::EventConfig {
+            onset: self.onset,
+            offset: self.offset.unwrap_or(self.onset),
+            smooth_windows: self.smooth,
+            smoothing: match self.smoothing {
+                SmoothingArg::Mean => hark_infer::Smoothing::Mean,
+                SmoothingArg::Median => hark_infer::Smoothing::Median,
+            },
+            min_duration_s: self.min_duration,
+            max_gap_windows: self.max_gap,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// Model file written by `hark train`.
+    pub model: PathBuf,
+    /// Standard input holds headerless samples in this format (else a WAV, FLAC, Ogg or MP3
+    /// stream, recognised from its first bytes).
+    #[arg(long, value_enum)]
+    pub raw: Option<RawFormat>,
+    /// Sample rate of --raw input in Hz.
+    #[arg(long, requires = "raw", value_parser = at_least_one)]
+    pub rate: Option<usize>,
+    /// Interleaved channels of --raw input (averaged to mono).
+    #[arg(long, requires = "raw", default_value_t = 1, value_parser = at_least_one)]
+    pub channels: usize,
+    #[command(flatten)]
+    pub decision: DecisionArgs,
+    /// One JSON line per analysis window instead of one per event.
     #[arg(long)]
-    pub json: bool,
+    pub windows: bool,
+    #[command(flatten)]
+    pub event_opts: EventArgs,
     #[command(flatten)]
     pub threads: ThreadsArg,
+    /// No status line (the global `-q`); the summary is still printed.
+    #[arg(from_global)]
+    pub quiet: bool,
+}
+
+/// `--raw`: headerless sample formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RawFormat {
+    /// Signed 16-bit little-endian integers.
+    S16le,
+    /// 32-bit little-endian floats.
+    F32le,
+}
+
+fn output_format(s: &str) -> Result<hark_output::OutputFormat, String> {
+    s.parse()
+}
+
+fn shard(s: &str) -> Result<hark_data::Shard, String> {
+    s.parse()
+}
+
+fn non_negative_seconds(s: &str) -> Result<f64, String> {
+    in_range(s, 0.0, f64::MAX, true, "seconds, 0 or more")
 }

@@ -28,7 +28,7 @@ pub fn stop_flag() -> Arc<AtomicBool> {
             if f.swap(true, Ordering::SeqCst) {
                 std::process::exit(130);
             }
-            eprintln!("\ninterrupted: finishing the current batch and keeping the best model so far (Ctrl-C again to abort)");
+            eprintln!("\ninterrupted: finishing the work in progress and keeping what is complete (Ctrl-C again to abort)");
         });
         flag
     })
@@ -75,6 +75,57 @@ impl ExtractObserver for ExtractBar {
 
 impl Drop for ExtractBar {
     fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Draws the `hark predict` bar on stderr (files, hours of audio, ETA): only on a terminal,
+/// never with `--quiet`. Shared by the worker threads.
+pub struct PredictBar {
+    bar: ProgressBar,
+    /// Audio done, in milliseconds.
+    audio_ms: std::sync::atomic::AtomicU64,
+}
+
+impl PredictBar {
+    /// A bar for `files` files.
+    pub fn new(files: usize, quiet: bool) -> Self {
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::with_draw_target(Some(files as u64), ProgressDrawTarget::stderr())
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "predicting {bar:30} {pos}/{len} files, {msg} of audio, {per_sec}, eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message("0.00 h");
+        PredictBar {
+            bar,
+            audio_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// `seconds` more audio were processed.
+    pub fn audio(&self, seconds: f64) {
+        let ms = (seconds * 1000.0) as u64;
+        let total = self.audio_ms.fetch_add(ms, Ordering::Relaxed) + ms;
+        // Redraw the message only when the shown value changes (0.01 h = 36 s).
+        if total / 36_000 != (total - ms) / 36_000 {
+            self.bar
+                .set_message(format!("{:.2} h", total as f64 / 3_600_000.0));
+        }
+    }
+
+    /// One more file is done (or failed or skipped).
+    pub fn file_done(&self) {
+        self.bar.inc(1);
+    }
+
+    /// Remove the bar.
+    pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }

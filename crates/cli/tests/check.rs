@@ -5,10 +5,6 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use hark_infer::{
-    DecisionConfig, HeldOut, ModelFile, ModelMeta, ModelWeights, NamedTensor, TrainingSummary,
-};
-use hark_model::{ModelConfig, StrideDsConfig};
 use serde_json::Value;
 
 mod common;
@@ -151,54 +147,9 @@ fn a_clean_dataset_exits_zero() {
     assert_eq!(r["seconds"], 2.0);
 }
 
-/// A small model file (constant weights) whose classes are `names`, threshold 0.95.
+/// A small model file whose classes are `names`, threshold 0.95.
 fn model_file(path: &Path, names: &[&str]) {
-    let cfg = ModelConfig::StrideDs(StrideDsConfig {
-        filters: 2,
-        strides: vec![[2, 2]],
-        dense: 0,
-        ..Default::default()
-    });
-    let (mels, frames) = (8, 8);
-    let plan = cfg.plan(mels, frames, names.len()).expect("plan");
-    let mut tensors: Vec<NamedTensor> = plan
-        .params()
-        .into_iter()
-        .map(|p| NamedTensor {
-            data: vec![
-                if p.name.ends_with("running_var") {
-                    1.0
-                } else {
-                    0.1
-                };
-                p.shape.iter().product()
-            ],
-            name: p.name,
-            shape: p.shape,
-        })
-        .collect();
-    tensors.sort_by(|a, b| a.name.cmp(&b.name));
-    let file = ModelFile {
-        meta: ModelMeta {
-            model: cfg,
-            features: hark_features::FeatureConfig {
-                n_mels: mels,
-                window_frames: frames,
-                ..Default::default()
-            },
-            class_names: names.iter().map(|s| s.to_string()).collect(),
-            decision: DecisionConfig {
-                threshold: Some(0.95),
-                ..Default::default()
-            },
-            input_shape: [1, mels, frames],
-            held_out: HeldOut::default(),
-            training: TrainingSummary::default(),
-            input_profile: None,
-        },
-        weights: ModelWeights { tensors },
-    };
-    file.save(path).expect("save model");
+    common::model_file(path, names, Some(0.95), common::tiny_features(22_050));
 }
 
 #[test]

@@ -145,6 +145,7 @@ fn a_pipe_streams_wav_flac_and_ogg_and_a_placeholder_length_is_no_error() {
             std::io::Cursor::new(bytes),
             Path::new("-"),
             Some(16_000),
+            1000,
             |c| {
                 got.extend_from_slice(c);
                 ControlFlow::Continue(())
@@ -191,6 +192,7 @@ fn a_pipe_streams_wav_flac_and_ogg_and_a_placeholder_length_is_no_error() {
         std::io::Cursor::new(b"hello, this is not audio at all".repeat(50)),
         Path::new("-"),
         None,
+        STREAM_CHUNK_FRAMES,
         |_| ControlFlow::Continue(()),
     )
     .expect_err("text");

@@ -11,8 +11,10 @@ mod eval;
 mod features;
 mod info;
 mod input;
+mod ordered;
 mod predict;
 mod spectrogram;
+mod stream;
 mod train;
 
 pub use check::check;
@@ -24,6 +26,7 @@ pub use features::{features, output_format};
 pub use info::info;
 pub use predict::{predict, round6};
 pub use spectrogram::{spectrogram, upsampling_warning};
+pub use stream::stream;
 pub use train::train;
 
 /// How a command ended when it did not fail outright. See [`crate::args::EXIT_CODES_HELP`].

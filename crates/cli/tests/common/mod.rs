@@ -1,6 +1,14 @@
-//! Helpers shared by the CLI test files: generated 16-bit PCM WAV audio.
+//! Helpers shared by the CLI test files: generated 16-bit PCM WAV audio and small model
+//! files with fixed pseudo-random weights.
+
+#![allow(dead_code)] // each test file uses some of these
 
 use std::path::Path;
+
+use hark_infer::{
+    DecisionConfig, HeldOut, ModelFile, ModelMeta, ModelWeights, NamedTensor, TrainingSummary,
+};
+use hark_model::{ModelConfig, StrideDsConfig};
 
 /// A 16-bit mono PCM WAV file holding `samples` at `sr` Hz.
 pub fn write_wav(path: &Path, sr: u32, samples: &[i16]) {
@@ -33,4 +41,84 @@ pub fn sine(sr: u32, seconds: f64, freq: f64) -> Vec<i16> {
             (v * 10_000.0) as i16
         })
         .collect()
+}
+
+/// Feature settings of the small test models: `sr` Hz, 8 mels, 8-frame windows, 50% overlap.
+pub fn tiny_features(sr: u32) -> hark_features::FeatureConfig {
+    let base = if sr == 8000 {
+        hark_features::FeatureConfig::speech()
+    } else {
+        hark_features::FeatureConfig::default()
+    };
+    hark_features::FeatureConfig {
+        sr,
+        n_mels: 8,
+        window_frames: 8,
+        ..base
+    }
+}
+
+/// A deterministic value in [-1, 1) for weight `i` of tensor `k`.
+fn noise(i: usize, k: usize) -> f32 {
+    let mut z = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (k as u64 + 1);
+    z = (z ^ (z >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    ((z >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+}
+
+/// A small Stride-DS model file (fixed pseudo-random weights, so window probabilities vary
+/// with the input) whose classes are `names`.
+pub fn model_file(
+    path: &Path,
+    names: &[&str],
+    threshold: Option<f32>,
+    features: hark_features::FeatureConfig,
+) {
+    let cfg = ModelConfig::StrideDs(StrideDsConfig {
+        filters: 2,
+        strides: vec![[2, 2]],
+        dense: 0,
+        ..Default::default()
+    });
+    let (mels, frames) = (features.n_mels, features.window_frames);
+    let plan = cfg.plan(mels, frames, names.len()).expect("plan");
+    let mut tensors: Vec<NamedTensor> = plan
+        .params()
+        .into_iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let n: usize = p.shape.iter().product();
+            let data = (0..n)
+                .map(|i| {
+                    if p.name.ends_with("running_var") || p.name.ends_with("gamma") {
+                        1.0 + 0.5 * noise(i, k).abs()
+                    } else {
+                        noise(i, k)
+                    }
+                })
+                .collect();
+            NamedTensor {
+                data,
+                name: p.name,
+                shape: p.shape,
+            }
+        })
+        .collect();
+    tensors.sort_by(|a, b| a.name.cmp(&b.name));
+    let file = ModelFile {
+        meta: ModelMeta {
+            model: cfg,
+            features,
+            class_names: names.iter().map(|s| s.to_string()).collect(),
+            decision: DecisionConfig {
+                threshold,
+                ..Default::default()
+            },
+            input_shape: [1, mels, frames],
+            held_out: HeldOut::default(),
+            training: TrainingSummary::default(),
+            input_profile: None,
+        },
+        weights: ModelWeights { tensors },
+    };
+    file.save(path).expect("save model");
 }
