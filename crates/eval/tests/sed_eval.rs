@@ -18,6 +18,8 @@ const SED_EVAL_TOLERANCE: f64 = 1e-12;
 const HAND_TOLERANCE: f64 = 1e-12;
 /// Seeded random fixtures scored by sed_eval.
 const N_RANDOM_FIXTURES: u64 = 12;
+/// Seeded fixtures of crowded events scored by sed_eval.
+const N_CROWDED_FIXTURES: u64 = 8;
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/sed/sed_eval_fixtures.py"
@@ -150,6 +152,43 @@ fn matching_order_decides_substitutions_as_in_sed_eval() -> Result<(), EvalError
     let m = evaluate_events(&classes, &ba, &cfg)?;
     assert_eq!(counts(&m.overall), [2, 2, 1, 1, 1, 0, 1, 1]);
     close(m.overall.error_rate, 1.0);
+    Ok(())
+}
+
+/// Leftovers are paired greedily in list order: the first wrong-label detection that fits
+/// is taken even when another would leave one for a later reference (sed_eval 0.2.1: S = 1).
+#[test]
+fn substitutions_are_greedy_in_list_order() -> Result<(), EvalError> {
+    let classes = names(&["cat", "dog"]);
+    let files = [file(
+        vec![ev("dog", 1.0, 2.0), ev("dog", 1.1, 2.1)],
+        // The first fits both references, the second only the first reference.
+        vec![ev("cat", 1.05, 2.05), ev("cat", 0.85, 1.85)],
+        3.0,
+    )];
+    let m = evaluate_events(&classes, &files, &SedConfig::default())?;
+    assert_eq!(counts(&m.overall), [2, 2, 0, 1, 1, 1, 1, 1]);
+    close(m.overall.error_rate, 1.5);
+    Ok(())
+}
+
+/// Collars are inclusive: an onset exactly 0.2 s late still matches.
+#[test]
+fn collar_edges_are_inside() -> Result<(), EvalError> {
+    let classes = names(&["dog"]);
+    let cfg = SedConfig::default();
+    let on_edge = [file(
+        vec![ev("dog", 0.0, 1.0)],
+        vec![ev("dog", 0.2, 1.0)],
+        3.0,
+    )];
+    assert_eq!(evaluate_events(&classes, &on_edge, &cfg)?.overall.tp, 1);
+    let past = [file(
+        vec![ev("dog", 0.0, 1.0)],
+        vec![ev("dog", 0.21, 1.0)],
+        3.0,
+    )];
+    assert_eq!(evaluate_events(&classes, &past, &cfg)?.overall.tp, 0);
     Ok(())
 }
 
@@ -320,7 +359,12 @@ fn random_fixture(seed: u64) -> (Vec<String>, Vec<FileEvents>) {
             };
             let mut reference = Vec::new();
             for _ in 0..rng.below(16) {
-                let onset = snap(rng.unit() * duration_s, grid);
+                // Some events start with the file, where a shift of 0.2 is exactly 0.2.
+                let onset = if rng.chance(0.1) {
+                    0.0
+                } else {
+                    snap(rng.unit() * duration_s, grid)
+                };
                 let len = snap(0.05 + rng.unit() * rng.pick(&[0.5, 2.0, 8.0]), grid).max(grid);
                 reference.push(SedEvent::new(label(&mut rng), onset, onset + len));
                 if rng.chance(0.25) {
@@ -382,9 +426,53 @@ fn random_fixture(seed: u64) -> (Vec<String>, Vec<FileEvents>) {
     (classes, files)
 }
 
+/// Crowds: bursts of events of a few classes, all within a few collars of each other, in
+/// shuffled order. Many maximum matchings exist and many leftovers compete for
+/// substitutions, so only sed_eval's exact visiting orders give its numbers.
+fn crowded_fixture(seed: u64) -> (Vec<String>, Vec<FileEvents>) {
+    let mut rng = Rng(seed);
+    let classes = names(&["alarm", "dog_bark", "siren"]);
+    let jitter = |rng: &mut Rng| 0.05 * (rng.below(13) as f64 - 6.0);
+    let files = (0..1 + rng.below(3))
+        .map(|_| {
+            let duration_s = snap(20.0 + 20.0 * rng.unit(), 0.01);
+            let (mut reference, mut detected) = (Vec::new(), Vec::new());
+            for burst in 0..5 {
+                let t = 1.0 + 3.5 * burst as f64;
+                for (list, n) in [
+                    (&mut reference, 2 + rng.below(4)),
+                    (&mut detected, 2 + rng.below(5)),
+                ] {
+                    for _ in 0..n {
+                        let onset = t + jitter(&mut rng);
+                        let offset = onset + 1.0 + jitter(&mut rng);
+                        list.push(SedEvent::new(
+                            rng.pick(&["alarm", "dog_bark", "siren"]),
+                            onset,
+                            offset,
+                        ));
+                    }
+                }
+            }
+            for list in [&mut reference, &mut detected] {
+                for k in (1..list.len()).rev() {
+                    list.swap(k, rng.below(k + 1));
+                }
+            }
+            FileEvents {
+                reference,
+                detected,
+                duration_s,
+            }
+        })
+        .collect();
+    (classes, files)
+}
+
 /// The random fixtures and a few made to reach the edges.
 fn fixtures() -> Vec<(Vec<String>, Vec<FileEvents>)> {
     let mut out: Vec<_> = (1..=N_RANDOM_FIXTURES).map(random_fixture).collect();
+    out.extend((1..=N_CROWDED_FIXTURES).map(|k| crowded_fixture(1000 + k)));
     // No detections at all: precision undefined everywhere.
     let (classes, mut files) = random_fixture(101);
     files.iter_mut().for_each(|f| f.detected.clear());

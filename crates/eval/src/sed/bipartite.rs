@@ -158,6 +158,87 @@ mod tests {
         assert_eq!(m, vec![None, None, Some(1)]);
     }
 
+    /// Not only the size: the very matching sed_eval's `bipartite_match` returns, on random
+    /// graphs with shuffled key and neighbour orders (skipped when sed_eval is not installed).
+    #[test]
+    fn same_matching_as_sed_eval() {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        const N_GRAPHS: usize = 2000;
+        const SCRIPT: &str = "import json, sys\n\
+            from sed_eval.util import bipartite_match\n\
+            for line in sys.stdin:\n\
+            \x20   m = bipartite_match({u: vs for u, vs in json.loads(line)})\n\
+            \x20   print(json.dumps(sorted(m.items())))\n";
+        let python = std::env::var("HARK_PYTHON").unwrap_or_else(|_| "python3".into());
+        let present = Command::new(&python)
+            .args(["-c", "import sed_eval"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !present {
+            println!("SKIP: sed_eval not installed (pip install sed_eval)");
+            return;
+        }
+        // xorshift64: seeded, the same graphs everywhere.
+        let mut x: u64 = 0x5EED_5EED;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let mut graphs = Vec::with_capacity(N_GRAPHS);
+        for _ in 0..N_GRAPHS {
+            let (n_u, n_v, density) = (1 + next(9), 1 + next(9), next(100));
+            let mut us: Vec<usize> = (0..n_u).collect();
+            for k in (1..n_u).rev() {
+                us.swap(k, next(k + 1));
+            }
+            let mut graph = Vec::new();
+            for u in us {
+                let mut vs: Vec<usize> = (0..n_v).filter(|_| next(100) < density).collect();
+                for k in (1..vs.len()).rev() {
+                    vs.swap(k, next(k + 1));
+                }
+                if !vs.is_empty() {
+                    graph.push((u, vs));
+                }
+            }
+            graphs.push((graph, n_u, n_v));
+        }
+        let input: String = graphs
+            .iter()
+            .map(|(g, _, _)| format!("{}\n", serde_json::json!(g)))
+            .collect();
+        let mut child = Command::new(&python)
+            .args(["-c", SCRIPT])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start python");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write graphs");
+        let out = child.wait_with_output().expect("python output");
+        assert!(out.status.success(), "sed_eval's bipartite_match failed");
+        let lines = String::from_utf8(out.stdout).expect("utf-8");
+        let mut n = 0;
+        for ((graph, n_u, n_v), line) in graphs.iter().zip(lines.lines()) {
+            let theirs: Vec<(usize, usize)> = serde_json::from_str(line).expect("pairs");
+            let ours: Vec<(usize, usize)> = bipartite_match(graph, *n_u, *n_v)
+                .iter()
+                .enumerate()
+                .filter_map(|(v, u)| u.map(|u| (v, u)))
+                .collect();
+            assert_eq!(ours, theirs, "graph {graph:?}");
+            n += 1;
+        }
+        assert_eq!(n, N_GRAPHS);
+    }
+
     #[test]
     fn size_equals_brute_force_maximum() {
         // Every graph on 3 x 3 vertices: the matching size equals the brute-force maximum.
