@@ -62,6 +62,20 @@ pub enum EvalError {
         actual: Vec<String>,
     },
 
+    /// A scoring setting is out of range, or the class list repeats a name.
+    /// Recover: use the value the message suggests (the defaults are DCASE's).
+    #[error("{field} = {value} is out of range: expected {expected}")]
+    BadSetting {
+        field: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+
+    /// An event or recording of a sound event evaluation cannot be scored.
+    /// Recover: fix the event list (or the class list) the message names.
+    #[error("{what}: {reason}")]
+    BadEvents { what: String, reason: String },
+
     /// A report file could not be written. Nothing partial is left at `path`: files are
     /// written to a temporary file in the same folder and renamed into place.
     /// Recover: check the folder exists and is writable, and that the disk is not full.

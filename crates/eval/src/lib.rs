@@ -7,6 +7,8 @@
 //! - [`threshold`]: exact precision/coverage sweep and threshold choice.
 //! - [`metrics`]: accuracy, balanced accuracy, per-class P/R/F1, confusion matrix.
 //! - [`cv`]: cross-validation mean +- std and pooled confusion matrix.
+//! - [`sed`]: sound event detection over long recordings, event-based and segment-based
+//!   (the numbers of sed_eval, the DCASE toolbox), false alarms per hour.
 //! - [`report`]: JSON, CSV (per class, per clip), PNG and HTML reports (with the wrong clips
 //!   to look at and listen to), written atomically.
 //!
@@ -31,6 +33,7 @@ pub mod cv;
 mod error;
 pub mod metrics;
 pub mod report;
+pub mod sed;
 pub mod threshold;
 
 pub use cv::{CvSummary, FoldResult, MeanStd};
@@ -43,6 +46,10 @@ pub use hark_infer::decision::{
 };
 pub use metrics::{ClassMetrics, ConfusionMatrix, Metrics, UNKNOWN_LABEL, evaluate};
 pub use report::{ClipRow, Report, ReportFiles};
+pub use sed::{
+    ClassScores, EventBasedMetrics, FileEvents, SedAverages, SedConfig, SedEvent, SedMetrics,
+    SedScores, SegmentBasedMetrics, evaluate_events, evaluate_sed, evaluate_segments, event_labels,
+};
 pub use threshold::{
     ThresholdPoint, keep_threshold, pick_threshold, threshold_sweep, threshold_sweep_flat,
 };
