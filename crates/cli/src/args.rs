@@ -844,7 +844,7 @@ pub enum RawFormat {
 }
 
 fn output_format(s: &str) -> Result<hark_output::OutputFormat, String> {
-    s.parse()
+    s.parse().map_err(|e: hark_output::UnknownFormat| e.to_string())
 }
 
 fn shard(s: &str) -> Result<hark_data::Shard, String> {

@@ -75,7 +75,11 @@ impl<W: Emit<R>, R> Ordered<W, R> {
     pub fn done(&self, index: usize) {
         let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         s.done.insert(index, ());
-        while s.done.remove(&s.front).is_some() {
+        loop {
+            let front = s.front;
+            if s.done.remove(&front).is_none() {
+                break;
+            }
             s.front += 1;
             let front = s.front;
             if let Some(held) = s.held.remove(&front) {

@@ -317,7 +317,7 @@ fn print_summary(
     let events: Vec<String> = classes
         .iter()
         .zip(counts)
-        .filter(|(_, &n)| n > 0)
+        .filter(|(_, n)| **n > 0)
         .map(|(c, n)| format!("{c} {n}"))
         .collect();
     eprintln!(
