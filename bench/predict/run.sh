@@ -105,6 +105,6 @@ open(sys.argv[1], "wb").write((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes(
 PY
 for m in "$model" "$stride"; do
   name=$("$hark" info "$m" | sed -n 's/.*architecture: \([a-z_]*\).*/\1/p')
-  "$hark" stream "$m" --raw s16le --rate 22050 --threads 1 -q < "$tmp/ten.raw" 2>&1 >/dev/null \
+  "$hark" stream "$m" --format s16le --rate 22050 --threads 1 -q < "$tmp/ten.raw" 2>&1 >/dev/null \
     | grep -E "latency|stream ended" | sed "s/^/$name: /"
 done

@@ -362,6 +362,9 @@ fn load_inner(src: Source, opts: &LoadOptions) -> Result<Audio, AudioError> {
     }
 }
 
+/// The receiver of decoded chunks; `Break` stops decoding.
+pub(crate) type OnChunk<'a> = dyn FnMut(&[f32]) -> ControlFlow<()> + 'a;
+
 /// Where decoded samples go: all kept ([`load`]), or handed on in chunks of about
 /// `chunk` samples and forgotten ([`crate::stream`]).
 pub(crate) struct Sink<'a> {
@@ -370,7 +373,7 @@ pub(crate) struct Sink<'a> {
     /// Samples already handed on.
     flushed: u64,
     chunk: usize,
-    hand_on: Option<&'a mut dyn FnMut(&[f32]) -> ControlFlow<()>>,
+    hand_on: Option<&'a mut OnChunk<'a>>,
 }
 
 impl<'a> Sink<'a> {

@@ -97,7 +97,16 @@ pub fn stream_mono_pipe(
     guard(name, || {
         let o = open_pipe(name, Box::new(reader))?;
         let decoder = make_decoder(name, None, &o)?;
-        run(name, o, decoder, None, true, sr, chunk_frames.max(1), on_chunk)
+        run(
+            name,
+            o,
+            decoder,
+            None,
+            true,
+            sr,
+            chunk_frames.max(1),
+            on_chunk,
+        )
     })
 }
 
@@ -114,7 +123,16 @@ fn run_source(
     } else {
         None
     };
-    run(path, o, decoder, ogg, false, sr, STREAM_CHUNK_FRAMES, on_chunk)
+    run(
+        path,
+        o,
+        decoder,
+        ogg,
+        false,
+        sr,
+        STREAM_CHUNK_FRAMES,
+        on_chunk,
+    )
 }
 
 #[allow(clippy::too_many_arguments)] // private; every argument is one stage's input

@@ -183,6 +183,36 @@ impl MediaSource for PatchedFile {
     }
 }
 
+/// Bytes of a pipe's start searched for the `data` chunk header.
+pub(crate) const PIPE_HEAD_BYTES: usize = 1 << 16;
+
+/// Prepare the first bytes of a WAV stream read from a pipe (`head`, up to
+/// [`PIPE_HEAD_BYTES`]): a pipe's length is unknown, so a placeholder `data` size (0, or
+/// [`PLACEHOLDER_MIN`] and above, as ffmpeg, sox and arecord write to pipes) becomes
+/// 0xFFFFFFFF, which symphonia reads as "to the end of the stream". The RIFF size always
+/// does (it only bounds the chunks, and symphonia refuses a data chunk longer than it); a
+/// specific data size stays, and a stream ending short of it is reported by the decoder.
+pub(crate) fn patch_pipe_head(head: &mut [u8]) {
+    if head.len() < 12 || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return;
+    }
+    let mut off = 12usize;
+    for _ in 0..MAX_CHUNKS {
+        let Some(ch) = head.get(off..off + 8) else {
+            return;
+        };
+        let size = u32::from_le_bytes([ch[4], ch[5], ch[6], ch[7]]);
+        if &ch[0..4] == b"data" {
+            if size == 0 || size >= PLACEHOLDER_MIN {
+                head[off + 4..off + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+            }
+            head[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+            return;
+        }
+        off += 8 + size as usize + (size & 1) as usize;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,35 +255,5 @@ mod tests {
         }
         // Trailing bytes after the RIFF form are fine.
         assert!(run(&wav(36 + 60, 60, 100)).patches.is_empty());
-    }
-}
-
-/// Bytes of a pipe's start searched for the `data` chunk header.
-pub(crate) const PIPE_HEAD_BYTES: usize = 1 << 16;
-
-/// Prepare the first bytes of a WAV stream read from a pipe (`head`, up to
-/// [`PIPE_HEAD_BYTES`]): a pipe's length is unknown, so a placeholder `data` size (0, or
-/// [`PLACEHOLDER_MIN`] and above, as ffmpeg, sox and arecord write to pipes) becomes
-/// 0xFFFFFFFF, which symphonia reads as "to the end of the stream". The RIFF size always
-/// does (it only bounds the chunks, and symphonia refuses a data chunk longer than it); a
-/// specific data size stays, and a stream ending short of it is reported by the decoder.
-pub(crate) fn patch_pipe_head(head: &mut [u8]) {
-    if head.len() < 12 || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
-        return;
-    }
-    let mut off = 12usize;
-    for _ in 0..MAX_CHUNKS {
-        let Some(ch) = head.get(off..off + 8) else {
-            return;
-        };
-        let size = u32::from_le_bytes([ch[4], ch[5], ch[6], ch[7]]);
-        if &ch[0..4] == b"data" {
-            if size == 0 || size >= PLACEHOLDER_MIN {
-                head[off + 4..off + 8].copy_from_slice(&u32::MAX.to_le_bytes());
-            }
-            head[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
-            return;
-        }
-        off += 8 + size as usize + (size & 1) as usize;
     }
 }

@@ -150,7 +150,7 @@ pub enum Command {
     #[command(after_help = examples!(
         "arecord -f S16_LE -r 22050 -t wav | hark stream dogs.hark",
         "ffmpeg -i rtsp://camera/audio -f wav - | hark stream dogs.hark --onset 0.6",
-        "sox -d -t raw -e signed -b 16 -r 16000 -c 1 - | hark stream m.hark --raw s16le --rate 16000",
+        "sox -d -t raw -e signed -b 16 -r 16000 -c 1 - | hark stream m.hark --format s16le --rate 16000",
     ))]
     Stream(StreamArgs),
     /// Print a shell completion script (e.g. `hark completions bash > ~/.local/share/bash-completion/completions/hark`).
@@ -813,12 +813,12 @@ pub struct StreamArgs {
     /// Standard input holds headerless samples in this format (else a WAV, FLAC, Ogg or MP3
     /// stream, recognised from its first bytes).
     #[arg(long, value_enum)]
-    pub raw: Option<RawFormat>,
-    /// Sample rate of --raw input in Hz.
-    #[arg(long, requires = "raw", value_parser = at_least_one)]
+    pub format: Option<RawFormat>,
+    /// Sample rate of --format input in Hz.
+    #[arg(long, requires = "format", value_parser = at_least_one)]
     pub rate: Option<usize>,
-    /// Interleaved channels of --raw input (averaged to mono).
-    #[arg(long, requires = "raw", default_value_t = 1, value_parser = at_least_one)]
+    /// Interleaved channels of --format input (averaged to mono).
+    #[arg(long, requires = "format", default_value_t = 1, value_parser = at_least_one)]
     pub channels: usize,
     #[command(flatten)]
     pub decision: DecisionArgs,
@@ -834,7 +834,7 @@ pub struct StreamArgs {
     pub quiet: bool,
 }
 
-/// `--raw`: headerless sample formats.
+/// `hark stream --format`: headerless sample formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RawFormat {
     /// Signed 16-bit little-endian integers.
@@ -844,7 +844,8 @@ pub enum RawFormat {
 }
 
 fn output_format(s: &str) -> Result<hark_output::OutputFormat, String> {
-    s.parse().map_err(|e: hark_output::UnknownFormat| e.to_string())
+    s.parse()
+        .map_err(|e: hark_output::UnknownFormat| e.to_string())
 }
 
 fn shard(s: &str) -> Result<hark_data::Shard, String> {

@@ -63,7 +63,11 @@ fn scene(sr: u32, seconds: f64) -> Vec<i16> {
         .map(|i| {
             let t = i as f64 / f64::from(sr);
             let on = (t * 0.7).sin() > 0.0;
-            let f = if (t as usize / 3) % 2 == 0 { 440.0 } else { 1250.0 };
+            let f = if (t as usize / 3).is_multiple_of(2) {
+                440.0
+            } else {
+                1250.0
+            };
             let v = if on {
                 0.4 * (t * f * std::f64::consts::TAU).sin()
             } else {
@@ -91,17 +95,31 @@ fn a_folder_with_a_corrupt_and_a_silent_file_predicts_the_rest_and_exits_1() {
     write_wav(&rec.join("a.wav"), 8000, &sine(8000, 2.0, 440.0));
     write_wav(&rec.join("day2/b.wav"), 8000, &sine(8000, 3.0, 1250.0));
     write_wav(&rec.join("quiet.wav"), 8000, &vec![0i16; 16_000]);
-    std::fs::write(rec.join("broken.wav"), b"RIFF\x10\x00\x00\x00WAVEnot really").expect("w");
+    std::fs::write(
+        rec.join("broken.wav"),
+        b"RIFF\x10\x00\x00\x00WAVEnot really",
+    )
+    .expect("w");
     std::fs::write(rec.join("notes.txt"), b"not audio, not listed").expect("w");
 
     let o = hark(&["predict", utf8(&model), utf8(&rec), "--format", "csv"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     let files: Vec<&str> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(files.len(), 3, "{}", text(&o));
-    assert!(files[0].ends_with("a.wav") && files[1].ends_with("day2/b.wav"), "{files:?}");
-    let quiet = rows.iter().find(|r| r[0].ends_with("quiet.wav")).expect("quiet row");
+    assert!(
+        files[0].ends_with("a.wav") && files[1].ends_with("day2/b.wav"),
+        "{files:?}"
+    );
+    let quiet = rows
+        .iter()
+        .find(|r| r[0].ends_with("quiet.wav"))
+        .expect("quiet row");
     assert_eq!(quiet[1], "silent");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("broken.wav"), "{err}");
@@ -275,13 +293,23 @@ fn stream_cost(model: &Path, seconds: f64) -> (f64, usize) {
         bytes.extend_from_slice(&((v * 32767.0) as i16).to_le_bytes());
     }
     let o = hark_with_stdin(
-        &["stream", utf8(model), "--raw", "s16le", "--rate", "8000", "-q"],
+        &[
+            "stream",
+            utf8(model),
+            "--format",
+            "s16le",
+            "--rate",
+            "8000",
+            "-q",
+        ],
         bytes,
     );
     assert!(o.status.success(), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     let number_before = |marker: &str| -> f64 {
-        let at = err.find(marker).unwrap_or_else(|| panic!("{marker:?} in {err}"));
+        let at = err
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker:?} in {err}"));
         err[..at]
             .split_whitespace()
             .last()

@@ -180,10 +180,16 @@ fn a_pipe_streams_wav_flac_and_ogg_and_a_placeholder_length_is_no_error() {
         (9000, true),
     ] {
         let mut n = 0u64;
-        let s = stream_mono_pipe(std::io::Cursor::new(wav(size)), Path::new("-"), None, |c| {
-            n += c.len() as u64;
-            ControlFlow::Continue(())
-        })
+        let s = stream_mono_pipe(
+            std::io::Cursor::new(wav(size)),
+            Path::new("-"),
+            None,
+            700,
+            |c| {
+                n += c.len() as u64;
+                ControlFlow::Continue(())
+            },
+        )
         .unwrap_or_else(|e| panic!("size {size:#x}: {e}"));
         assert_eq!(n, 4000, "size {size:#x}");
         assert_eq!(!s.warnings.is_empty(), warned, "{:?}", s.warnings);

@@ -15,8 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result, bail};
 use hark_data::AudioInput;
 use hark_infer::{
-    DecisionConfig, InputStats, ModelFile, Predictor, ScanConfig, ScanOutput, ScanSummary,
-    Scanner,
+    DecisionConfig, InputStats, ModelFile, Predictor, ScanConfig, ScanOutput, ScanSummary, Scanner,
 };
 use hark_output::{
     ClipRecord, EventRecord, OutputFormat, OutputSpec, PerFileWriter, Record, RecordKind,
@@ -65,7 +64,12 @@ pub fn predict(args: &PredictArgs) -> Result<Outcome> {
     if let Some(shard) = args.shard {
         inputs.retain(|i| shard.contains(&i.path));
     }
-    if inputs.iter().filter(|i| super::input::is_dash(&i.path)).count() > 1 {
+    if inputs
+        .iter()
+        .filter(|i| super::input::is_dash(&i.path))
+        .count()
+        > 1
+    {
         bail!("standard input can be read only once; give `-` once");
     }
     // Resume: files whose result file exists are skipped before any work.
@@ -269,7 +273,12 @@ impl Job<'_> {
             }
         }
         if self.kind == RecordKind::Clip {
-            records.push(Record::Clip(clip_record(name, &end, classes, self.spec.top_k)));
+            records.push(Record::Clip(clip_record(
+                name,
+                &end,
+                classes,
+                self.spec.top_k,
+            )));
         }
         sink(records)
     }

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use hark_infer::{ScanConfig, ScanOutput, Scanner};
-use hark_output::{EventRecord, OutputFormat, OutputSpec, Record, RecordKind, StreamWriter, WindowRecord};
+use hark_output::{
+    EventRecord, OutputFormat, OutputSpec, Record, RecordKind, StreamWriter, WindowRecord,
+};
 
 use super::Outcome;
 use crate::args::{RawFormat, StreamArgs};
@@ -77,9 +79,9 @@ pub fn stream(args: &StreamArgs) -> Result<Outcome> {
         }
     };
     let stdin = std::io::stdin();
-    let decoded = match args.raw {
+    let decoded = match args.format {
         Some(format) => {
-            let rate = args.rate.context("--raw needs --rate")? as u32;
+            let rate = args.rate.context("--format needs --rate")? as u32;
             read_raw(stdin, format, rate, args.channels, sr, &mut on_chunk)
         }
         None => hark_audio::stream_mono_pipe(
@@ -214,7 +216,10 @@ fn read_raw(
             mono.push(sum / channels as f32);
         }
         if let Some(i) = mono.iter().position(|x| !x.is_finite()) {
-            anyhow::bail!("standard input: sample {i} of a read is {} (not a number); is --raw right?", mono[i]);
+            anyhow::bail!(
+                "standard input: sample {i} of a read is {} (not a number); is --format right?",
+                mono[i]
+            );
         }
         bytes.copy_within(whole..have, 0);
         have -= whole;
@@ -298,12 +303,7 @@ fn clock(s: f64) -> String {
 }
 
 /// The end-of-stream summary on stderr (stdout holds only the JSON lines).
-fn print_summary(
-    st: &Status,
-    end: &hark_infer::ScanSummary,
-    classes: &[String],
-    counts: &[usize],
-) {
+fn print_summary(st: &Status, end: &hark_infer::ScanSummary, classes: &[String], counts: &[usize]) {
     let wall = st.started.elapsed().as_secs_f64();
     let cpu = cpu_seconds();
     eprintln!(
