@@ -145,10 +145,12 @@ pub enum Command {
         "arecord -d 2 -t wav -r 8000 | hark predict digits.hark -   audio from standard input",
     ))]
     Predict(PredictArgs),
-    /// Classify a live stream from standard input: one flushed JSON line per sound event (or
-    /// window), a status line on stderr, a summary at the end (EOF or Ctrl-C).
+    /// Classify a live stream from standard input or a microphone: one flushed JSON line per
+    /// sound event (or window), a status line on stderr, a summary at the end (EOF or Ctrl-C).
     #[command(after_help = examples!(
         "arecord -f S16_LE -r 22050 -t wav | hark stream dogs.hark",
+        "hark stream dogs.hark --mic",
+        "hark stream dogs.hark --mic USB --windows",
         "ffmpeg -i rtsp://camera/audio -f wav - | hark stream dogs.hark --onset 0.6",
         "sox -d -t raw -e signed -b 16 -r 16000 -c 1 - | hark stream m.hark --format s16le --rate 16000",
     ))]
@@ -814,6 +816,11 @@ pub struct StreamArgs {
     /// stream, recognised from its first bytes).
     #[arg(long, value_enum)]
     pub format: Option<RawFormat>,
+    /// Listen to a microphone instead of standard input: the default one, or the first
+    /// input device whose name contains DEVICE (the error lists them). Needs a hark built
+    /// with `--features mic`.
+    #[arg(long, value_name = "DEVICE", num_args = 0..=1, conflicts_with = "format")]
+    pub mic: Option<Option<String>>,
     /// Sample rate of --format input in Hz.
     #[arg(long, requires = "format", value_parser = at_least_one)]
     pub rate: Option<usize>,

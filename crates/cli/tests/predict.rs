@@ -339,3 +339,19 @@ fn an_hour_of_streaming_takes_the_memory_of_a_minute() {
         hark_features::window_starts(n_frames, &features).len()
     );
 }
+
+/// Without the `mic` feature, `--mic` explains how to get it and how to pipe audio instead.
+#[cfg(not(feature = "mic"))]
+#[test]
+fn mic_without_the_feature_says_how_to_get_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("m.hark");
+    model_file(&model, &["tone", "other"], None, tiny_features(8000));
+    let o = hark(&["stream", utf8(&model), "--mic"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--features mic") && err.contains("| hark stream"),
+        "{err}"
+    );
+}

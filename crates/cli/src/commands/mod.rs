@@ -11,6 +11,8 @@ mod eval;
 mod features;
 mod info;
 mod input;
+#[cfg(feature = "mic")]
+mod mic;
 mod ordered;
 mod predict;
 mod spectrogram;

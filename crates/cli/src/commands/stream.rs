@@ -1,4 +1,4 @@
-//! `hark stream MODEL`: classify a live stream from standard input, printing one flushed JSON
+//! `hark stream MODEL`: classify a live stream from standard input or a microphone, printing one flushed JSON
 //! line per sound event (or per window) as soon as it is known, a status line on stderr, and
 //! a summary when the stream ends (EOF or Ctrl-C).
 //!
@@ -9,7 +9,8 @@
 use std::io::{IsTerminal, Read};
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -54,6 +55,10 @@ pub fn stream(args: &StreamArgs) -> Result<Outcome> {
     let mut event_counts = vec![0usize; classes.len()];
     let mut failed: Option<anyhow::Error> = None;
     let sr = features.sr;
+    // Microseconds of microphone audio lost because classifying fell behind (never for pipes,
+    // which wait for the reader).
+    let dropped = Arc::new(AtomicU64::new(0));
+    let dropped_seen = Arc::clone(&dropped);
 
     let mut on_chunk = |chunk: &[f32]| -> ControlFlow<()> {
         let arrived = Instant::now();
@@ -68,6 +73,7 @@ pub fn stream(args: &StreamArgs) -> Result<Outcome> {
         status.windows += out.windows.len();
         out.clear();
         status.audio_s += chunk.len() as f64 / f64::from(sr);
+        status.dropped_s = dropped_seen.load(Ordering::Relaxed) as f64 / 1e6;
         status.maybe_print();
         match step {
             Err(e) => {
@@ -79,12 +85,13 @@ pub fn stream(args: &StreamArgs) -> Result<Outcome> {
         }
     };
     let stdin = std::io::stdin();
-    let decoded = match args.format {
-        Some(format) => {
+    let decoded = match (&args.mic, args.format) {
+        (Some(device), _) => mic_input(device.as_deref(), sr, dropped, &mut on_chunk),
+        (None, Some(format)) => {
             let rate = args.rate.context("--format needs --rate")? as u32;
             read_raw(stdin, format, rate, args.channels, sr, &mut on_chunk)
         }
-        None => hark_audio::stream_mono_pipe(
+        (None, None) => hark_audio::stream_mono_pipe(
             stdin,
             Path::new("-"),
             Some(sr),
@@ -99,6 +106,7 @@ pub fn stream(args: &StreamArgs) -> Result<Outcome> {
         .context("cannot read standard input"),
     };
     status.clear();
+    let dropped_s = status.dropped_s;
     if let Some(e) = failed {
         if is_broken_pipe(&e) {
             return Ok(Outcome::Ok);
@@ -111,11 +119,49 @@ pub fn stream(args: &StreamArgs) -> Result<Outcome> {
     status.windows += out.windows.len();
     writer.finish()?;
     print_summary(&status, &end, classes, &event_counts);
+    if dropped_s > 0.0 {
+        eprintln!(
+            "warning: {dropped_s:.2} s of microphone audio was dropped: classifying fell behind (a smaller model, or --threads)"
+        );
+    }
     Ok(if stop_flag().load(Ordering::SeqCst) {
         Outcome::Interrupted
     } else {
         Outcome::Ok
     })
+}
+
+/// Audio from a microphone (`--mic`), mono at `sr`.
+#[cfg(feature = "mic")]
+fn mic_input(
+    device: Option<&str>,
+    sr: u32,
+    dropped: Arc<AtomicU64>,
+    on_chunk: &mut dyn FnMut(&[f32]) -> ControlFlow<()>,
+) -> Result<()> {
+    let mut started = |m: &super::mic::MicInfo| {
+        eprintln!(
+            "listening to {} ({} Hz, {} channel{}); Ctrl-C ends",
+            m.device,
+            m.rate,
+            m.channels,
+            if m.channels == 1 { "" } else { "s" }
+        );
+    };
+    super::mic::capture(device, sr, dropped, &mut started, on_chunk)
+}
+
+/// `--mic` in a build without the `mic` feature: say how to get it, or to pipe audio in.
+#[cfg(not(feature = "mic"))]
+fn mic_input(
+    _device: Option<&str>,
+    _sr: u32,
+    _dropped: Arc<AtomicU64>,
+    _on_chunk: &mut dyn FnMut(&[f32]) -> ControlFlow<()>,
+) -> Result<()> {
+    anyhow::bail!(
+        "this hark was built without microphone support: rebuild it with `cargo install --path crates/cli --features mic` (needs the ALSA headers, libasound2-dev on Debian), or pipe audio in: `arecord -f S16_LE -r 16000 -t wav | hark stream MODEL`"
+    )
 }
 
 /// Write the records of `out` (events or windows) and count events per class.
@@ -237,6 +283,7 @@ struct Status {
     started: Instant,
     last: Instant,
     audio_s: f64,
+    dropped_s: f64,
     windows: usize,
     latency_max: Duration,
     latency_sum: Duration,
@@ -251,6 +298,7 @@ impl Status {
             started: now,
             last: now,
             audio_s: 0.0,
+            dropped_s: 0.0,
             windows: 0,
             latency_max: Duration::ZERO,
             latency_sum: Duration::ZERO,
@@ -279,12 +327,13 @@ impl Status {
         self.last = Instant::now();
         let wall = self.started.elapsed().as_secs_f64();
         eprint!(
-            "\r\x1b[2K{} of audio, {:.1}x real time, latency {:.1} ms (max {:.1}), {} windows, 0 dropped",
+            "\r\x1b[2K{} of audio, {:.1}x real time, latency {:.1} ms (max {:.1}), {} windows, {:.2} s dropped",
             clock(self.audio_s),
             self.audio_s / wall.max(1e-9),
             self.mean_latency_ms(),
             self.latency_max.as_secs_f64() * 1000.0,
             self.windows,
+            self.dropped_s,
         );
     }
 
