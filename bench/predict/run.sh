@@ -27,7 +27,7 @@ venv="$root/bench/.venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -c 'import librosa, torch' 2>/dev/null || "$venv/bin/pip" install -q librosa torch
 
-(cd "$root" && CARGO_TARGET_DIR="$target" cargo build -q --release -p hark -p hark-audio --example decode_bench)
+(cd "$root" && CARGO_TARGET_DIR="$target" cargo build -q --release -p hark --bin hark && cargo build -q --release -p hark-audio --example decode_bench)
 hark="$target/release/hark"
 bench="$target/release/examples/decode_bench"
 

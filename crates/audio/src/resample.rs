@@ -249,6 +249,34 @@ thread_local! {
     static PLANS: RefCell<Vec<Resampler>> = const { RefCell::new(Vec::new()) };
 }
 
+/// A resampler from `from` to `to` Hz, reset, from this thread's cache when one was returned
+/// with [`recycle`] (building the sinc table costs more than resampling a 5 s clip), else new.
+pub(crate) fn take_plan(from: u32, to: u32) -> Result<Resampler, AudioError> {
+    let cached = PLANS.with(|plans| {
+        let mut plans = plans.borrow_mut();
+        let i = plans.iter().position(|p| p.from == from && p.to == to)?;
+        Some(plans.swap_remove(i))
+    });
+    match cached {
+        Some(mut r) => {
+            r.reset();
+            Ok(r)
+        }
+        None => Resampler::new(from, to),
+    }
+}
+
+/// Give a resampler from [`take_plan`] back to this thread's cache.
+pub(crate) fn recycle(r: Resampler) {
+    PLANS.with(|plans| {
+        let mut plans = plans.borrow_mut();
+        if plans.len() >= PLAN_CACHE {
+            plans.remove(0);
+        }
+        plans.push(r);
+    });
+}
+
 /// Resample mono `samples` from `from` Hz to `to` Hz.
 ///
 /// Band-limited sinc interpolation (rubato, [`SINC_LEN`] taps, Blackman-Harris window), delay

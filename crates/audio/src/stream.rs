@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::decode::{OggRepair, Sink, decode_opened, guard};
 use crate::open::{Opened, Source, make_decoder, open, open_pipe};
-use crate::{AudioError, AudioWarning, LoadOptions, Resampler};
+use crate::{AudioError, AudioWarning, LoadOptions};
 
 /// Native-rate frames decoded between two calls of the receiver (about 1.5 s at 44.1 kHz).
 /// Memory use is a few times this, whatever the recording's length.
@@ -149,7 +149,7 @@ fn run(
     let native_sr = o.sample_rate;
     let sample_rate = sr.unwrap_or(native_sr);
     let mut resampler = match sr {
-        Some(to) if to != native_sr => Some(Resampler::new(native_sr, to)?),
+        Some(to) if to != native_sr => Some(crate::resample::take_plan(native_sr, to)?),
         _ => None,
     };
     let mut frames = 0u64;
@@ -197,6 +197,9 @@ fn run(
         if !out.is_empty() {
             stopped = on_chunk(&out).is_break();
         }
+    }
+    if let Some(r) = resampler {
+        crate::resample::recycle(r);
     }
     Ok(StreamSummary {
         native_sr,
