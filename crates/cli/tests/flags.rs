@@ -64,6 +64,7 @@ const VALUES: &[(&str, &str, Option<&str>)] = &[
     ("jobs", "2", Some("0")),
     ("rate", "16000", Some("0")),
     ("channels", "2", Some("0")),
+    ("collar", "0.25", Some("0")),
 ];
 
 /// Flags whose values differ between subcommands: (subcommand, flag id, valid, invalid).
