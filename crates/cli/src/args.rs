@@ -120,10 +120,23 @@ pub enum Command {
     ))]
     Train(TrainArgs),
     /// Evaluate a trained model on a labelled dataset.
+    ///
+    /// On clips (a folder per class, a manifest, ESC-50, UrbanSound8K): accuracy, per-class
+    /// scores, confusion matrix and the unknown-threshold trade-off.
+    ///
+    /// On long recordings with Audacity label tracks (`name.txt` beside `name.wav`): sound
+    /// event detection. Each recording is scored once; events are detected with the "Events"
+    /// settings (the operating point) and again at onsets 0.05, 0.10, ..., 0.95 (the offset
+    /// scaled with the onset). The report gives event-based F1 (onset within --collar, offset
+    /// within the larger of --collar and 20% of the event), segment-based F1 on 1 s segments,
+    /// error rate, false alarms per hour and the miss rate, per class and over the sweep, with a
+    /// picture (sed_sweep.png). `--regions` classifies each labelled region as a clip instead.
     #[command(after_help = examples!(
         "hark eval digits.hark demo/fsdd-mini -o report",
         "hark eval us8k.hark UrbanSound8K/metadata/UrbanSound8K.csv --fold 10",
         "hark eval digits.hark data/ --target-precision 0.95   tune the unknown-threshold",
+        "hark eval birds.hark recordings/ -o sed --onset 0.5 --smooth 8   events in long recordings",
+        "hark eval birds.hark recordings/ --regions   each labelled region as a clip",
     ))]
     Eval(EvalArgs),
     /// Cross-validate: on the dataset's own folds, or a stratified or grouped k-fold; train on
@@ -658,6 +671,17 @@ pub struct EvalArgs {
     /// Feature cache folder [default: $HARK_CACHE_DIR, else ~/.cache/hark].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// Recordings with Audacity label tracks: classify each labelled region as a clip (the
+    /// clip report) instead of detecting events over the whole recordings.
+    #[arg(long)]
+    pub regions: bool,
+    /// Recordings with label tracks: a detected event matches an annotated one when its onset
+    /// is within this many seconds, and its offset within this or 20% of the event's length.
+    #[arg(long, default_value_t = 0.2, value_parser = positive)]
+    pub collar: f64,
+    // Event detection settings for recordings with label tracks (the operating point).
+    #[command(flatten)]
+    pub event_opts: EventArgs,
     #[arg(from_global)]
     pub quiet: bool,
     #[command(flatten)]

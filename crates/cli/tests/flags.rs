@@ -65,6 +65,7 @@ const VALUES: &[(&str, &str, Option<&str>)] = &[
     ("rate", "16000", Some("0")),
     ("channels", "2", Some("0")),
     ("mic", "USB", None),
+    ("collar", "0.25", Some("0")),
 ];
 
 /// Flags whose values differ between subcommands: (subcommand, flag id, valid, invalid).

@@ -10,7 +10,8 @@
 //! - [`sed`]: sound event detection over long recordings, event-based and segment-based
 //!   (the numbers of sed_eval, the DCASE toolbox), false alarms per hour.
 //! - [`report`]: JSON, CSV (per class, per clip), PNG and HTML reports (with the wrong clips
-//!   to look at and listen to), written atomically.
+//!   to look at and listen to), written atomically; [`SedReport`] for sound events over long
+//!   recordings (metrics at the operating point, an onset sweep, a picture).
 //!
 //! No ML backend or audio dependencies of its own; decisions come from hark-infer.
 //!
@@ -45,7 +46,9 @@ pub use hark_infer::decision::{
     Aggregation, Decision, DecisionConfig, Outcome, aggregate, aggregate_into, argmax, decide,
 };
 pub use metrics::{ClassMetrics, ConfusionMatrix, Metrics, UNKNOWN_LABEL, evaluate};
-pub use report::{ClipRow, Report, ReportFiles};
+pub use report::{
+    ClipRow, FileCounts, Report, ReportFiles, SedReport, SedReportFiles, SweepPoint, best_point,
+};
 pub use sed::{
     ClassScores, EventBasedMetrics, FileEvents, SedAverages, SedConfig, SedEvent, SedMetrics,
     SedScores, SegmentBasedMetrics, evaluate_events, evaluate_sed, evaluate_segments, event_labels,

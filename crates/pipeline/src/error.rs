@@ -14,6 +14,22 @@ pub enum PipelineError {
     /// Loading or running the model failed.
     #[error(transparent)]
     Infer(#[from] hark_infer::InferError),
+    /// An audio file could not be decoded; the source says why (other files can still be
+    /// scored).
+    #[error("cannot read {path}")]
+    Audio {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The decoder's error.
+        #[source]
+        source: hark_audio::AudioError,
+    },
+    /// The caller stopped the work part-way through a recording (e.g. Ctrl-C).
+    #[error("stopped while scoring {path}")]
+    Stopped {
+        /// The recording being scored.
+        path: std::path::PathBuf,
+    },
     /// Computing metrics failed.
     #[error(transparent)]
     Eval(#[from] hark_eval::EvalError),

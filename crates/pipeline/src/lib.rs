@@ -1,7 +1,8 @@
 //! hark-pipeline: the protocols that decide every reported accuracy, as a library —
 //! partitioning a dataset, turning features into training windows, fitting a dataset into a
 //! complete model file, evaluating a model on held-out clips (with a row per clip and pictures
-//! of the mistakes for the report), and cross-validation.
+//! of the mistakes for the report), cross-validation, and sound event detection on long
+//! recordings with label tracks ([`evaluate_recordings`]).
 //!
 //! Flow: audio -> features -> model -> **train/eval** -> predict/stream -> export. This
 //! crate joins hark-data (datasets, cached features), hark-train (the training loop),
@@ -27,6 +28,7 @@ mod evaluate;
 mod fit;
 mod partition;
 mod profile;
+mod recordings;
 mod windows;
 
 pub use clips::{MISTAKE_PICTURE_SIZE, clip_rows, mistake_pictures};
@@ -41,4 +43,8 @@ pub use fit::{
 };
 pub use partition::{Partition, PartitionOptions, clip_key, held_out_record, partition};
 pub use profile::input_profile;
+pub use recordings::{
+    RecordingEval, ScoredRecording, add_empty_tracks, default_onsets, evaluate_recordings,
+    reference_events, score_recording, score_recording_with,
+};
 pub use windows::{TrainingWindows, training_windows};

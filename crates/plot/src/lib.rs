@@ -13,6 +13,7 @@
 //! | training curves | [`history_png`] | [`render_history_png`] | [`EpochPoint`]s + [`HistoryMarks`] |
 //! | confusion matrix | [`confusion_png`] | — (embedded in reports) | [`ConfusionData`] |
 //! | precision/coverage | [`coverage_png`] | — (embedded in reports) | [`CoveragePoint`]s |
+//! | event detection sweep | [`sed_sweep_png`] | — (embedded in reports) | [`SedSweepPoint`]s |
 //!
 //! Files are written atomically ([`write_png`]). Pictures are drawn into memory with plotters'
 //! bitmap backend and encoded with `png`.
@@ -38,6 +39,7 @@ mod coverage;
 mod encode;
 mod error;
 mod history;
+mod sed;
 mod spectrogram;
 
 use std::sync::Once;
@@ -52,6 +54,7 @@ pub use history::{
     render_history_png,
 };
 pub use plotters;
+pub use sed::{SED_SWEEP_SIZE, SedSweepPoint, sed_sweep_png};
 pub use spectrogram::{SpectrogramOptions, WindowMark, render_spectrogram_png, spectrogram_png};
 
 /// Font family name to use in `TextStyle`s: `("sans-serif", 14).into_font()`.

@@ -1,6 +1,8 @@
 //! `hark eval`: score a model on a labelled dataset's held-out clips, with a report (scores,
 //! predictions.csv, the mistakes to look at), and optionally tune its unknown-threshold on its
-//! own validation clips. Features are extracted for those clips only.
+//! own validation clips. Features are extracted for those clips only. Long recordings with
+//! Audacity label tracks are evaluated as sound events instead ([`super::eval_events`]),
+//! unless `--regions` asks for their labelled regions as clips.
 //!
 //! Flow: outermost layer over hark-pipeline (selection, evaluation, tuning) and hark-eval
 //! (reports).
@@ -17,6 +19,14 @@ use crate::args::EvalArgs;
 pub fn eval(args: &EvalArgs) -> Result<Outcome> {
     let mut file = ModelFile::load(&args.model)
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
+    let recordings = matches!(
+        hark_data::detect(&args.dataset),
+        Ok((hark_data::DatasetFormat::Audacity, _))
+    );
+    if recordings && !args.regions {
+        let opened = super::eval_events::open_recordings(&args.dataset)?;
+        return super::eval_events::eval_events(args, &file, &opened);
+    }
     let opened = open_dataset(&args.dataset)?;
     let ds = &opened.ds;
     let clips = hark_pipeline::select_eval_clips(

@@ -8,6 +8,7 @@ mod common;
 mod completions;
 mod cv;
 mod eval;
+mod eval_events;
 mod features;
 mod info;
 mod input;

@@ -17,7 +17,7 @@ pub const MAX_THRESHOLD_ROWS: usize = 20;
 /// How many of the largest off-diagonal confusions are listed in words.
 pub const TOP_CONFUSIONS: usize = 8;
 
-const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;\
+pub(super) const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;\
 max-width:1100px;margin:24px auto;padding:0 16px;color:#222;line-height:1.45}\
 h1{margin-bottom:4px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}\
 .sub{color:#555;margin-top:0}.cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}\
@@ -50,14 +50,14 @@ pub(crate) fn pct(v: f64) -> String {
     format!("{:.1}%", 100.0 * v)
 }
 
-fn data_uri(png: &[u8]) -> String {
+pub(super) fn data_uri(png: &[u8]) -> String {
     format!(
         "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(png)
     )
 }
 
-fn card(html: &mut String, value: &str, key: &str) {
+pub(super) fn card(html: &mut String, value: &str, key: &str) {
     let _ = write!(
         html,
         "<div class=\"card\"><div class=\"v\">{}</div><div class=\"k\">{}</div></div>",

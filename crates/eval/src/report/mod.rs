@@ -8,6 +8,8 @@ mod html;
 mod mistakes;
 mod plot;
 mod predictions;
+mod sed;
+mod sed_html;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,11 @@ pub use plot::{
 pub use predictions::{
     ClipRow, PREDICTIONS_CSV_HEADER, TOP_K, mistakes_by_confidence, predictions_to_csv,
 };
+pub use sed::{
+    FileCounts, SWEEP_CSV_HEADER, SedReport, SedReportFiles, SweepPoint, best_point,
+    render_sed_sweep_png, sweep_to_csv,
+};
+pub use sed_html::render_sed_html;
 
 use crate::cv::CvSummary;
 use crate::decision::DecisionConfig;
