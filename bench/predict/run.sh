@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `hark predict` speed (issue 9), all in one run on this machine:
-#  1. the 400 ESC-10 clips: `hark predict` vs the equivalent Python pipeline (librosa load at
-#     22.05 kHz + log-mel + the PyTorch twin of SB-CNN, batched; python_predict.py) vs
-#     decoding alone (hark-audio, the floor); median of $REPEAT interleaved runs, 2 threads each;
+#  1. the 400 ESC-10 clips: `hark predict` (and again with HARK_KERNELS=burn) vs the
+#     equivalent Python pipeline (librosa load at 22.05 kHz + log-mel + the PyTorch twin of
+#     SB-CNN, batched; python_predict.py) vs decoding alone (hark-audio, the floor); median
+#     of $REPEAT interleaved runs, 2 threads each;
 #  2. a generated 24-hour recording (22.05 kHz mono WAV) through `hark predict --events`: wall
 #     time, audio hours per wall second, peak memory (/usr/bin/time);
 #  3. `hark stream` CPU per second of audio (the model's rate) for SB-CNN and Stride-DS, and
@@ -50,6 +51,11 @@ for ((i = 1; i <= repeat; i++)); do
     --threads "$threads" --jobs "$threads" -q
   e=$(date +%s.%N)
   echo "$s $e" | awk '{print $2 - $1}' >> "$tmp/hark.s"
+  s=$(date +%s.%N)
+  xargs -a "$tmp/esc10.txt" env HARK_KERNELS=burn "$hark" predict "$model" --format csv \
+    -o "$tmp/b.csv" --overwrite --threads "$threads" --jobs "$threads" -q
+  e=$(date +%s.%N)
+  echo "$s $e" | awk '{print $2 - $1}' >> "$tmp/burn.s"
   "$venv/bin/python" "$root/bench/predict/python_predict.py" "$tmp/esc10.txt" "$threads" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])' >> "$tmp/python.s"
   "$bench" --list "$tmp/esc10.txt" --threads "$threads" | tail -1 \
@@ -60,11 +66,12 @@ python3 - "$tmp" "$rows" <<'PY'
 import sys, statistics
 tmp, rows = sys.argv[1], int(sys.argv[2])
 med = lambda n: statistics.median(float(l) for l in open(f"{tmp}/{n}.s"))
-h, p, d = med("hark"), med("python"), med("decode")
+h, p, d, b = med("hark"), med("python"), med("decode"), med("burn")
 print(f"hark predict: {h:.2f} s ({400 / h:.0f} clips/s, {rows} rows)")
+print(f"hark predict, HARK_KERNELS=burn: {b:.2f} s ({400 / b:.0f} clips/s)")
 print(f"python (librosa + PyTorch SB-CNN): {p:.2f} s ({400 / p:.0f} clips/s)")
 print(f"decode alone (hark-audio): {d:.2f} s ({400 / d:.0f} clips/s)")
-print(f"hark vs python: {p / h:.2f}x faster; hark / decode alone: {h / d:.2f}")
+print(f"hark vs python: {p / h:.2f}x faster; hark / decode alone: {h / d:.2f}; plan engine vs burn: {b / h:.2f}x")
 PY
 
 echo "== 2. a 24-hour recording (22.05 kHz mono 16-bit WAV, generated)"
@@ -105,6 +112,8 @@ open(sys.argv[1], "wb").write((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes(
 PY
 for m in "$model" "$stride"; do
   name=$("$hark" info "$m" | sed -n 's/.*architecture: \([a-z_]*\).*/\1/p')
-  "$hark" stream "$m" --format s16le --rate 22050 --threads 1 -q < "$tmp/ten.raw" 2>&1 >/dev/null \
-    | grep -E "latency|stream ended" | sed "s/^/$name: /"
+  for k in fast burn; do
+    HARK_KERNELS=$k "$hark" stream "$m" --format s16le --rate 22050 --threads 1 -q < "$tmp/ten.raw" \
+      2>&1 >/dev/null | grep -E "latency|stream ended" | sed "s/^/$name ($k): /"
+  done
 done

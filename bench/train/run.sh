@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# SB-CNN training/inference speed: burn Flex (hark) vs PyTorch CPU, same run, same threads.
+# SB-CNN training/inference speed: burn Flex (hark's training) and hark's plan engine
+# (inference) vs PyTorch CPU, same run, same threads.
 #
 #   bash bench/train/run.sh            # threads = 2 (set THREADS=n to change)
 #
@@ -23,15 +24,15 @@ for shape in "60 41" "40 32"; do
     echo "SKIP: PyTorch not installed for $PY; burn figures only" >&2
   fi
 done
-# Ratios burn / PyTorch per measurement.
+# Ratios hark (burn Flex; the plan engine for inference) / PyTorch per measurement.
 python3 - "$OUT" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 key = lambda r: (r["what"], r["input"], r["batch"])
 torch = {key(r): r for r in rows if r["impl"] == "pytorch"}
 for r in rows:
-    if r["impl"] == "burn-flex" and key(r) in torch:
+    if r["impl"] in ("burn-flex", "hark-engine") and key(r) in torch:
         t = torch[key(r)]
-        print(f'{r["what"]:<10} {r["input"]:<8} batch {r["batch"]:>2}: burn {r["windows_per_sec"]:>9.1f} '
-              f'pytorch {t["windows_per_sec"]:>9.1f} windows/s  ratio burn/pytorch {r["windows_per_sec"]/t["windows_per_sec"]:.2f}')
+        print(f'{r["what"]:<10} {r["input"]:<8} batch {r["batch"]:>2}: {r["impl"]:<11} {r["windows_per_sec"]:>9.1f} '
+              f'pytorch {t["windows_per_sec"]:>9.1f} windows/s  ratio {r["windows_per_sec"]/t["windows_per_sec"]:.2f}')
 PY

@@ -59,7 +59,25 @@ impl std::fmt::Debug for Resampler {
 
 impl Resampler {
     /// Plan a resampler from `from` Hz to `to` Hz (both > 0).
+    ///
+    /// When every output instant falls exactly on a point of the tabulated sinc (the reduced
+    /// ratio's numerator divides [`OVERSAMPLING`]: 44.1 -> 22.05 kHz, 48 -> 16 kHz,
+    /// 8 -> 16 kHz, ...), the table is read directly instead of interpolated: the same output
+    /// (the cubic interpolation of a table point is that point) for a quarter of the work.
     pub fn new(from: u32, to: u32) -> Result<Self, AudioError> {
+        let interpolation = if from > 0 && to > 0 && exact_on_table(from, to) {
+            SincInterpolationType::Nearest
+        } else {
+            SincInterpolationType::Cubic
+        };
+        Self::with_interpolation(from, to, interpolation)
+    }
+
+    fn with_interpolation(
+        from: u32,
+        to: u32,
+        interpolation: SincInterpolationType,
+    ) -> Result<Self, AudioError> {
         if from == 0 {
             return Err(AudioError::param(
                 "from",
@@ -78,7 +96,7 @@ impl Resampler {
             sinc_len: SINC_LEN,
             f_cutoff: None,
             oversampling_factor: OVERSAMPLING,
-            interpolation: SincInterpolationType::Cubic,
+            interpolation,
             window: WindowFunction::BlackmanHarris2,
         };
         let ratio = f64::from(to) / f64::from(from);
@@ -238,6 +256,14 @@ impl Resampler {
     }
 }
 
+/// Whether every output instant of `from -> to` lands on a table point: output frame `j` sits
+/// at input position `j * q / p` (`p / q` the reduced ratio `to / from`), whose fractional
+/// parts are multiples of `1 / p`, and the table has [`OVERSAMPLING`] points per input sample.
+fn exact_on_table(from: u32, to: u32) -> bool {
+    let p = (to / gcd(from, to)) as usize;
+    OVERSAMPLING % p == 0
+}
+
 fn gcd(mut a: u32, mut b: u32) -> u32 {
     while b != 0 {
         (a, b) = (b, a % b);
@@ -393,6 +419,51 @@ mod tests {
         }
         r.finish(&mut out).expect("finish");
         assert_eq!(out, one);
+    }
+
+    /// Largest difference between reading the sinc table directly and interpolating it at
+    /// the same (exact) points: f64 position rounding only.
+    const TABLE_READ_TOL: f32 = 1e-6;
+
+    #[test]
+    fn exact_ratios_read_the_table_and_match_interpolation() {
+        assert!(exact_on_table(44100, 22050));
+        assert!(exact_on_table(48000, 16000));
+        assert!(exact_on_table(8000, 16000));
+        assert!(!exact_on_table(22050, 16000));
+        assert!(!exact_on_table(44100, 48000));
+        let x: Vec<f32> = sine(1234.5, 48000, 9000)
+            .iter()
+            .zip(sine(77.0, 48000, 9000))
+            .map(|(a, b)| a + b)
+            .collect();
+        for (from, to) in [
+            (44100u32, 22050u32),
+            (48000, 16000),
+            (8000, 16000),
+            (16000, 8000),
+        ] {
+            let run = |interp| {
+                let mut r = Resampler::with_interpolation(from, to, interp).expect("plan");
+                let mut out = Vec::new();
+                for part in x.chunks(1500) {
+                    r.push(part, &mut out).expect("push");
+                }
+                r.finish(&mut out).expect("finish");
+                out
+            };
+            let (direct, cubic) = (
+                run(SincInterpolationType::Nearest),
+                run(SincInterpolationType::Cubic),
+            );
+            assert_eq!(direct.len(), cubic.len());
+            let err = direct
+                .iter()
+                .zip(&cubic)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(err <= TABLE_READ_TOL, "{from}->{to}: {err}");
+        }
     }
 
     #[test]

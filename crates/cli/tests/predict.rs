@@ -355,3 +355,45 @@ fn mic_without_the_feature_says_how_to_get_it() {
         "{err}"
     );
 }
+
+/// `HARK_KERNELS=fast` (the plan engine) and `burn` may differ by f32 summation order only;
+/// outputs carry 6 decimals.
+const KERNELS_TOL: f64 = 2e-6;
+
+#[test]
+fn both_kernel_paths_predict_the_same_and_an_unknown_choice_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("m.hark");
+    model_file(&model, &["low", "high", "other"], None, tiny_features(8000));
+    let wav = dir.path().join("scene.wav");
+    write_wav(&wav, 8000, &scene(8000, 12.0));
+    let run = |kernels: &str| {
+        Command::new(env!("CARGO_BIN_EXE_hark"))
+            .env("HARK_KERNELS", kernels)
+            .args(["predict", utf8(&model), utf8(&wav), "--windows", "--json"])
+            .output()
+            .expect("run hark")
+    };
+    let (fast, burn) = (run("fast"), run("burn"));
+    assert!(fast.status.success(), "{}", text(&fast));
+    assert!(burn.status.success(), "{}", text(&burn));
+    let (a, b) = (json_lines(&fast), json_lines(&burn));
+    assert!(a.len() > 20, "{} windows", a.len());
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        for c in ["low", "high", "other"] {
+            let (p, q) = (
+                x["probs"][c].as_f64().expect("p"),
+                y["probs"][c].as_f64().expect("q"),
+            );
+            assert!((p - q).abs() <= KERNELS_TOL, "{c}: fast {p} vs burn {q}");
+        }
+    }
+    let bad = run("gpu");
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("HARK_KERNELS") && err.contains("burn"),
+        "{err}"
+    );
+}

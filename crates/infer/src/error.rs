@@ -93,6 +93,16 @@ pub enum InferError {
         /// Actual length.
         actual: usize,
     },
+    /// An environment variable hark reads holds a value it does not know.
+    #[error("{name}={value:?} is not one of: {expected}; unset it or pick one")]
+    BadEnv {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// The values it takes.
+        expected: &'static str,
+    },
     /// The backend returned data that could not be read back as f32.
     #[error("model output could not be read: {0}")]
     Backend(String),

@@ -1,6 +1,9 @@
 //! Window-level prediction (predict stage): a loaded model file -> softmax probabilities or
-//! embeddings per window, on the Flex CPU backend in inference mode (no autodiff, dropout
-//! off, BatchNorm running statistics).
+//! embeddings per window, in inference mode (dropout off, BatchNorm running statistics), on
+//! the plan engine ([`crate::engine`], the default) or burn's Flex CPU backend
+//! (`HARK_KERNELS=burn`).
+
+use std::cell::RefCell;
 
 use burn::module::Module;
 use burn::tensor::activation::softmax;
@@ -8,7 +11,13 @@ use burn::tensor::{Device, Tensor, TensorData};
 use hark_features::Window;
 use hark_model::{Classifier, LayerPlan};
 
+use crate::engine::{KERNELS_ENV, PlanEngine, Workspace};
 use crate::{Decision, DecisionConfig, InferError, ModelFile, aggregate, decide};
+
+thread_local! {
+    /// Each thread's engine buffers, grown to the largest model it has run.
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+}
 
 /// One clip's decision from its windows ([`Predictor::decide_clip`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +37,8 @@ pub const PREDICT_BATCH: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Predictor {
     net: Classifier,
+    /// The plan engine, unless burn was asked for.
+    fast: Option<PlanEngine>,
     device: Device,
     n_mels: usize,
     n_frames: usize,
@@ -37,11 +48,27 @@ pub struct Predictor {
 impl Predictor {
     /// Build the architecture the file describes and load its weights. Fails with
     /// [`InferError::WeightMismatch`] when the weights do not fit the architecture.
+    ///
+    /// Runs on the plan engine unless the environment variable `HARK_KERNELS` is `burn`
+    /// (any value other than `fast`, `burn` or empty is an error).
     pub fn new(file: &ModelFile) -> Result<Predictor, InferError> {
-        Self::with_device(file, Device::flex())
+        let mut p = Self::with_device(file, Device::flex())?;
+        let choice = std::env::var(KERNELS_ENV).unwrap_or_default();
+        match choice.as_str() {
+            "" | "fast" => p.fast = Some(PlanEngine::new(p.net.plan(), &file.weights)?),
+            "burn" => {}
+            _ => {
+                return Err(InferError::BadEnv {
+                    name: KERNELS_ENV,
+                    value: choice,
+                    expected: "fast (default) or burn",
+                });
+            }
+        }
+        Ok(p)
     }
 
-    /// Like [`Predictor::new`] on a chosen (non-autodiff) device.
+    /// Like [`Predictor::new`] on a chosen (non-autodiff) burn device, always through burn.
     pub fn with_device(file: &ModelFile, device: Device) -> Result<Predictor, InferError> {
         let [_, n_mels, n_frames] = file.meta.input_shape;
         let n_classes = file.meta.class_names.len();
@@ -49,6 +76,7 @@ impl Predictor {
         let net = file.weights.apply_to(net)?.valid();
         Ok(Predictor {
             net,
+            fast: None,
             device,
             n_mels,
             n_frames,
@@ -80,6 +108,11 @@ impl Predictor {
     /// (`n_windows * n_mels * n_frames` values). Returns `n_windows * n_classes` values,
     /// row-major (softmax per row). Errors if the data does not have the model's window shape.
     pub fn predict(&self, windows: &[f32], n_windows: usize) -> Result<Vec<f32>, InferError> {
+        if let Some(engine) = &self.fast {
+            return self.per_window(windows, n_windows, self.n_classes, |w, ws, out| {
+                engine.predict_into(w, ws, out)
+            });
+        }
         self.batched(windows, n_windows, self.n_classes, |x| {
             softmax(self.net.forward(x), 1)
         })
@@ -88,6 +121,11 @@ impl Predictor {
     /// Penultimate activations ([`hark_model::Classifier::embed`]) for `n_windows` windows
     /// laid out as in [`Predictor::predict`]. Returns `n_windows * embedding_dim()` values.
     pub fn embed(&self, windows: &[f32], n_windows: usize) -> Result<Vec<f32>, InferError> {
+        if let Some(engine) = &self.fast {
+            return self.per_window(windows, n_windows, self.embedding_dim(), |w, ws, out| {
+                engine.embed_into(w, ws, out)
+            });
+        }
         self.batched(windows, n_windows, self.embedding_dim(), |x| {
             self.net.embed(x)
         })
@@ -124,13 +162,9 @@ impl Predictor {
         })
     }
 
-    fn batched(
-        &self,
-        windows: &[f32],
-        n_windows: usize,
-        row: usize,
-        f: impl Fn(Tensor<4>) -> Tensor<2>,
-    ) -> Result<Vec<f32>, InferError> {
+    /// Check that `windows` holds `n_windows` windows of the model's shape; returns the
+    /// values per window.
+    fn window_len(&self, windows: &[f32], n_windows: usize) -> Result<usize, InferError> {
         let wl = self.n_mels * self.n_frames;
         if windows.len() != n_windows * wl {
             return Err(InferError::InputShape {
@@ -142,6 +176,38 @@ impl Predictor {
                 actual: windows.len(),
             });
         }
+        Ok(wl)
+    }
+
+    /// Run the plan engine window by window with this thread's buffers.
+    fn per_window(
+        &self,
+        windows: &[f32],
+        n_windows: usize,
+        row: usize,
+        f: impl Fn(&[f32], &mut Workspace, &mut [f32]),
+    ) -> Result<Vec<f32>, InferError> {
+        let wl = self.window_len(windows, n_windows)?;
+        let mut out = vec![0.0; n_windows * row];
+        if row == 0 || wl == 0 {
+            return Ok(out);
+        }
+        WORKSPACE.with_borrow_mut(|ws| {
+            for (w, o) in windows.chunks_exact(wl).zip(out.chunks_exact_mut(row)) {
+                f(w, ws, o);
+            }
+        });
+        Ok(out)
+    }
+
+    fn batched(
+        &self,
+        windows: &[f32],
+        n_windows: usize,
+        row: usize,
+        f: impl Fn(Tensor<4>) -> Tensor<2>,
+    ) -> Result<Vec<f32>, InferError> {
+        let wl = self.window_len(windows, n_windows)?;
         let mut out = Vec::with_capacity(n_windows * row);
         for chunk in windows.chunks(PREDICT_BATCH * wl) {
             let n = chunk.len() / wl;

@@ -503,3 +503,66 @@ fn a_scanner_on_chunks_equals_whole_clip_prediction() {
 
 /// Batching changes burn's summation order only: probabilities agree to float rounding.
 const SCAN_TOL: f32 = 1e-5;
+
+/// Largest |plan engine - burn| difference allowed, on probabilities and on embeddings
+/// relative to the embedding's largest magnitude (f32 sums over up to 1,200 products, and
+/// BatchNorm folded into the weights on one side only).
+const ENGINE_TOL: f32 = 1e-4;
+
+#[test]
+fn plan_engine_equals_burn_on_full_size_and_small_models() {
+    let mut cases = vec![
+        (ModelConfig::SbCnn(SbCnnConfig::default()), 60, 41),
+        (
+            ModelConfig::SbCnn(SbCnnConfig {
+                pool: [3, 2],
+                ..Default::default()
+            }),
+            40,
+            32,
+        ),
+        (ModelConfig::StrideDs(StrideDsConfig::default()), 60, 41),
+    ];
+    cases.extend(configs().into_iter().map(|c| (c, 12, 10)));
+    for (cfg, mels, frames) in cases {
+        let file = random_file(&cfg, mels, frames, 10);
+        let burn = Predictor::with_device(&file, Device::flex()).expect("burn predictor");
+        let engine = PlanEngine::new(burn.plan(), &file.weights).expect("engine");
+        let n = 4;
+        let x: Vec<f32> = (0..n * mels * frames).map(|i| noise(i, 7)).collect();
+        let what = format!("{} {mels}x{frames}", cfg.arch_name());
+
+        let probs = burn.predict(&x, n).expect("burn predict");
+        let emb = burn.embed(&x, n).expect("burn embed");
+        let dim = burn.embedding_dim();
+        let scale = emb.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+        let mut ws = engine.workspace();
+        let (mut p, mut e) = (vec![0.0; 10], vec![0.0; dim]);
+        for (k, win) in x.chunks_exact(mels * frames).enumerate() {
+            engine.predict_into(win, &mut ws, &mut p);
+            for (a, b) in p.iter().zip(&probs[k * 10..][..10]) {
+                assert!(
+                    (a - b).abs() <= ENGINE_TOL,
+                    "{what}: window {k}: {p:?} vs burn"
+                );
+            }
+            engine.embed_into(win, &mut ws, &mut e);
+            for (a, b) in e.iter().zip(&emb[k * dim..][..dim]) {
+                assert!(
+                    (a - b).abs() <= ENGINE_TOL * scale,
+                    "{what}: window {k}: embedding {a} vs burn {b}"
+                );
+            }
+        }
+        // Predictor::new runs the engine by default (unless HARK_KERNELS=burn is set).
+        if std::env::var(KERNELS_ENV).is_err() {
+            let fast = Predictor::new(&file).expect("default predictor");
+            let fp = fast.predict(&x, n).expect("fast predict");
+            let fe = fast.embed(&x, n).expect("fast embed");
+            engine.predict_into(&x[..mels * frames], &mut ws, &mut p);
+            assert_eq!(&fp[..10], &p[..], "{what}: Predictor uses the engine");
+            assert_eq!(fp.len(), probs.len());
+            assert_eq!(fe.len(), emb.len());
+        }
+    }
+}

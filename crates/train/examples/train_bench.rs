@@ -5,8 +5,9 @@
 //! ```
 //! Trains the default SB-CNN (10 classes, batch 64, Adam lr 1e-3) on random windows for
 //! `EPOCHS` epochs of `BATCHES` batches through the real [`hark_train::train`] loop and
-//! reports the median epoch throughput; then times [`hark_train::Predictor::predict`] at
-//! batch 64 and batch 1 (median of `REPEATS`). Prints one JSON line per measurement so
+//! reports the median epoch throughput; then times [`hark_infer::Predictor::predict`] at
+//! batch 64 and batch 1 (median of `REPEATS`) on burn Flex and on hark's plan engine
+//! (batch 64 split across the threads). Prints one JSON line per measurement so
 //! `bench/train/run.sh` can compare it with the PyTorch script.
 
 use std::sync::atomic::AtomicBool;
@@ -14,6 +15,7 @@ use std::time::Instant;
 
 use hark_infer::{ModelFile, ModelMeta, Predictor, TrainingSummary};
 use hark_model::ModelConfig;
+use hark_model::burn::tensor::Device;
 use hark_train::{
     EpochStats, NoObserver, OptimizerConfig, TrainConfig, TrainObserver, WindowSet, train,
 };
@@ -113,23 +115,47 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         weights: out.weights,
     };
-    let pred = Predictor::new(&file)?;
-    for batch in [64usize, 1] {
-        let x = &set.data[..batch * mels * frames];
-        let _ = pred.predict(x, batch)?; // warm-up
-        let times: Vec<f64> = (0..REPEATS)
-            .map(|_| {
+    // burn's Flex backend (its own threads), then the plan engine: one window at a time per
+    // thread, so batch 64 is split across `n_threads` scoped threads as hark's callers do.
+    let burn = Predictor::with_device(&file, Device::flex())?;
+    let engine = Predictor::new(&file)?;
+    let n_threads = threads.parse::<usize>().unwrap_or_else(|_| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    for (name, pred) in [("burn-flex", &burn), ("hark-engine", &engine)] {
+        for batch in [64usize, 1] {
+            let x = &set.data[..batch * mels * frames];
+            let wl = mels * frames;
+            let run = || -> Result<(), hark_infer::InferError> {
+                if batch == 1 || name == "burn-flex" {
+                    pred.predict(x, batch).map(drop)
+                } else {
+                    let per = batch.div_ceil(n_threads);
+                    std::thread::scope(|s| {
+                        let parts: Vec<_> = x
+                            .chunks(per * wl)
+                            .map(|part| s.spawn(move || pred.predict(part, part.len() / wl)))
+                            .collect();
+                        parts
+                            .into_iter()
+                            .try_for_each(|h| h.join().expect("thread").map(drop))
+                    })
+                }
+            };
+            run()?; // warm-up
+            let mut times = Vec::with_capacity(REPEATS);
+            for _ in 0..REPEATS {
                 let t = Instant::now();
-                let _ = pred.predict(x, batch);
-                t.elapsed().as_secs_f64()
-            })
-            .collect();
-        let t = median(times);
-        println!(
-            "{{\"impl\":\"burn-flex\",\"what\":\"inference\",\"input\":\"1x{mels}x{frames}\",\"batch\":{batch},\"threads\":\"{threads}\",\"windows_per_sec\":{:.1},\"ms_per_window\":{:.3}}}",
-            batch as f64 / t,
-            1e3 * t / batch as f64
-        );
+                run()?;
+                times.push(t.elapsed().as_secs_f64());
+            }
+            let t = median(times);
+            println!(
+                "{{\"impl\":\"{name}\",\"what\":\"inference\",\"input\":\"1x{mels}x{frames}\",\"batch\":{batch},\"threads\":\"{threads}\",\"windows_per_sec\":{:.1},\"ms_per_window\":{:.3}}}",
+                batch as f64 / t,
+                1e3 * t / batch as f64
+            );
+        }
     }
     Ok(())
 }
