@@ -261,7 +261,7 @@ impl Resampler {
 /// parts are multiples of `1 / p`, and the table has [`OVERSAMPLING`] points per input sample.
 fn exact_on_table(from: u32, to: u32) -> bool {
     let p = (to / gcd(from, to)) as usize;
-    OVERSAMPLING % p == 0
+    OVERSAMPLING.is_multiple_of(p)
 }
 
 fn gcd(mut a: u32, mut b: u32) -> u32 {

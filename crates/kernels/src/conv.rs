@@ -38,8 +38,8 @@ impl Conv2d {
             ));
         }
         if self.groups == 0
-            || self.in_channels % self.groups != 0
-            || self.out_channels % self.groups != 0
+            || !self.in_channels.is_multiple_of(self.groups)
+            || !self.out_channels.is_multiple_of(self.groups)
         {
             return Err(format!(
                 "{} input and {} output channels do not split into {} groups",
