@@ -4,12 +4,11 @@
 //! detection must match its annotation: event F1 1, no false alarms, no misses.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
 mod common;
-use common::{model_file, tiny_features, write_wav};
+use common::{hark, model_file, text, tiny_features, utf8, write_wav};
 
 /// Scores that must be exactly 1 or 0 are compared with this tolerance (JSON round trip).
 const TOL: f64 = 1e-9;
@@ -19,26 +18,6 @@ const SR: u32 = 8000;
 const SECONDS: f64 = 20.0;
 /// The operating onset of the tests (a grid point: 8/20).
 const ONSET: &str = "0.4";
-
-fn hark(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hark"))
-        .args(args)
-        .output()
-        .expect("run hark")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn utf8(p: &Path) -> &str {
-    p.to_str().expect("utf8 path")
-}
 
 /// Tones that come and go (440 Hz and 1250 Hz in turns, `phase` shifting the pattern), with
 /// faint noise between them.

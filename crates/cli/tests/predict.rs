@@ -10,20 +10,13 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 mod common;
-use common::{model_file, sine, tiny_features, write_wav};
+use common::{hark, model_file, sine, text, tiny_features, utf8, write_wav};
 
 /// Stream and file probabilities may differ by batching (burn's summation order, ~1e-7)
 /// only: 1e-6, plus the float error of comparing two 6-digit roundings.
 const AGREE_TOL: f64 = 1e-6 + 1e-12;
 /// Peak memory after an hour of streaming, relative to after a minute.
 const MEMORY_GROWTH_TOL: f64 = 0.10;
-
-fn hark(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hark"))
-        .args(args)
-        .output()
-        .expect("run hark")
-}
 
 /// `hark ARGS` with `input` on standard input (written from another thread).
 fn hark_with_stdin(args: &[&str], input: Vec<u8>) -> Output {
@@ -41,19 +34,6 @@ fn hark_with_stdin(args: &[&str], input: Vec<u8>) -> Output {
     let out = child.wait_with_output().expect("wait");
     writer.join().expect("writer");
     out
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn utf8(p: &Path) -> &str {
-    p.to_str().expect("utf8 path")
 }
 
 /// A recording with tones that come and go: `seconds` long at `sr`.

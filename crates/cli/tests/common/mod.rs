@@ -1,14 +1,38 @@
-//! Helpers shared by the CLI test files: generated 16-bit PCM WAV audio and small model
-//! files with fixed pseudo-random weights.
+//! Helpers shared by the CLI test files: running the binary, generated 16-bit PCM WAV audio
+//! and small model files with fixed pseudo-random weights.
 
 #![allow(dead_code)] // each test file uses some of these
 
 use std::path::Path;
+use std::process::{Command, Output};
 
 use hark_infer::{
     DecisionConfig, HeldOut, ModelFile, ModelMeta, ModelWeights, NamedTensor, TrainingSummary,
 };
 use hark_model::{ModelConfig, StrideDsConfig};
+
+/// `hark ARGS` on the binary under test.
+pub fn hark(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hark"))
+        .args(args)
+        .output()
+        .expect("run hark")
+}
+
+/// Exit status, standard output and standard error, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A path as `&str` for command arguments (test paths are UTF-8).
+pub fn utf8(p: &Path) -> &str {
+    p.to_str().expect("utf8 path")
+}
 
 /// A 16-bit mono PCM WAV file holding `samples` at `sr` Hz.
 pub fn write_wav(path: &Path, sr: u32, samples: &[i16]) {
