@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 mod common;
-use common::{hark, model_file, text, tiny_features, utf8, write_wav};
+use common::{hark, model_file, scene, text, tiny_features, utf8, write_wav};
 
 /// Scores that must be exactly 1 or 0 are compared with this tolerance (JSON round trip).
 const TOL: f64 = 1e-9;
@@ -18,29 +18,6 @@ const SR: u32 = 8000;
 const SECONDS: f64 = 20.0;
 /// The operating onset of the tests (a grid point: 8/20).
 const ONSET: &str = "0.4";
-
-/// Tones that come and go (440 Hz and 1250 Hz in turns, `phase` shifting the pattern), with
-/// faint noise between them.
-fn scene(seconds: f64, phase: f64) -> Vec<i16> {
-    let n = (seconds * f64::from(SR)) as usize;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / f64::from(SR);
-            let on = (t * 0.7 + phase).sin() > 0.0;
-            let f = if ((t + phase) as usize / 3).is_multiple_of(2) {
-                440.0
-            } else {
-                1250.0
-            };
-            let v = if on {
-                0.4 * (t * f * std::f64::consts::TAU).sin()
-            } else {
-                0.01 * ((i * 7919 % 1000) as f64 / 500.0 - 1.0)
-            };
-            (v * 32767.0) as i16
-        })
-        .collect()
-}
 
 fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).expect("report.json")).expect("parses")
@@ -53,8 +30,8 @@ fn setup(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, usize) {
     model_file(&model, &["low", "high"], None, tiny_features(SR));
     let rec = dir.join("rec");
     std::fs::create_dir_all(&rec).expect("mkdir");
-    write_wav(&rec.join("a.wav"), SR, &scene(SECONDS, 0.0));
-    write_wav(&rec.join("b.wav"), SR, &scene(SECONDS, 1.3));
+    write_wav(&rec.join("a.wav"), SR, &scene(SR, SECONDS, 0.0));
+    write_wav(&rec.join("b.wav"), SR, &scene(SR, SECONDS, 1.3));
     let labels = dir.join("labels");
     let o = hark(&[
         "predict",

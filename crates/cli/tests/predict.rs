@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 mod common;
-use common::{hark, model_file, sine, text, tiny_features, utf8, write_wav};
+use common::{hark, model_file, scene, sine, text, tiny_features, utf8, write_wav};
 
 /// Stream and file probabilities may differ by batching (burn's summation order, ~1e-7)
 /// only: 1e-6, plus the float error of comparing two 6-digit roundings.
@@ -34,28 +34,6 @@ fn hark_with_stdin(args: &[&str], input: Vec<u8>) -> Output {
     let out = child.wait_with_output().expect("wait");
     writer.join().expect("writer");
     out
-}
-
-/// A recording with tones that come and go: `seconds` long at `sr`.
-fn scene(sr: u32, seconds: f64) -> Vec<i16> {
-    let n = (seconds * f64::from(sr)) as usize;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / f64::from(sr);
-            let on = (t * 0.7).sin() > 0.0;
-            let f = if (t as usize / 3).is_multiple_of(2) {
-                440.0
-            } else {
-                1250.0
-            };
-            let v = if on {
-                0.4 * (t * f * std::f64::consts::TAU).sin()
-            } else {
-                0.01 * ((i * 7919 % 1000) as f64 / 500.0 - 1.0)
-            };
-            (v * 32767.0) as i16
-        })
-        .collect()
 }
 
 fn json_lines(o: &Output) -> Vec<Value> {
@@ -112,7 +90,7 @@ fn stream_and_file_agree_window_for_window_and_event_for_event() {
     let model = dir.path().join("m.hark");
     model_file(&model, &["low", "high", "other"], None, tiny_features(8000));
     let wav = dir.path().join("scene.wav");
-    write_wav(&wav, 8000, &scene(8000, 40.0));
+    write_wav(&wav, 8000, &scene(8000, 40.0, 0.0));
     let bytes = std::fs::read(&wav).expect("read");
 
     let file = hark(&["predict", utf8(&model), utf8(&wav), "--windows", "--json"]);
@@ -170,8 +148,8 @@ fn label_tracks_mirror_the_folders_and_are_never_overwritten_unless_told() {
     model_file(&model, &["low", "high"], None, tiny_features(8000));
     let rec = dir.path().join("rec");
     std::fs::create_dir_all(rec.join("site1")).expect("mkdir");
-    write_wav(&rec.join("site1/x.wav"), 8000, &scene(8000, 12.0));
-    write_wav(&rec.join("y.wav"), 8000, &scene(8000, 6.0));
+    write_wav(&rec.join("site1/x.wav"), 8000, &scene(8000, 12.0, 0.0));
+    write_wav(&rec.join("y.wav"), 8000, &scene(8000, 6.0, 0.0));
     let out = dir.path().join("labels");
     let run = |extra: &[&str]| {
         let mut args = vec![
@@ -346,7 +324,7 @@ fn both_kernel_paths_predict_the_same_and_an_unknown_choice_is_refused() {
     let model = dir.path().join("m.hark");
     model_file(&model, &["low", "high", "other"], None, tiny_features(8000));
     let wav = dir.path().join("scene.wav");
-    write_wav(&wav, 8000, &scene(8000, 12.0));
+    write_wav(&wav, 8000, &scene(8000, 12.0, 0.0));
     let run = |kernels: &str| {
         Command::new(env!("CARGO_BIN_EXE_hark"))
             .env("HARK_KERNELS", kernels)

@@ -146,3 +146,26 @@ pub fn model_file(
     };
     file.save(path).expect("save model");
 }
+
+/// A recording at `sr` with tones that come and go (440 Hz and 1250 Hz in turns, `phase`
+/// shifting the pattern), with faint noise between them.
+pub fn scene(sr: u32, seconds: f64, phase: f64) -> Vec<i16> {
+    let n = (seconds * f64::from(sr)) as usize;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(sr);
+            let on = (t * 0.7 + phase).sin() > 0.0;
+            let f = if ((t + phase) as usize / 3).is_multiple_of(2) {
+                440.0
+            } else {
+                1250.0
+            };
+            let v = if on {
+                0.4 * (t * f * std::f64::consts::TAU).sin()
+            } else {
+                0.01 * ((i * 7919 % 1000) as f64 / 500.0 - 1.0)
+            };
+            (v * 32767.0) as i16
+        })
+        .collect()
+}

@@ -149,11 +149,7 @@ impl Report {
         let html = render_html(self, &confusion_png, coverage_png.as_deref(), Some(dir));
 
         let json_path = dir.join("report.json");
-        let json = serde_json::to_vec_pretty(self).map_err(|e| EvalError::Encode {
-            path: json_path.clone(),
-            message: e.to_string(),
-        })?;
-        write_atomic(&json_path, &json)?;
+        write_json(&json_path, self)?;
         let confusion_csv = dir.join("confusion.csv");
         write_atomic(
             &confusion_csv,
@@ -269,6 +265,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Write `value` as pretty JSON to `path`, atomically.
+pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<(), EvalError> {
+    let json = serde_json::to_vec_pretty(value).map_err(|e| EvalError::Encode {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    write_atomic(path, &json)
 }
 
 fn csv_err(path: &Path) -> impl Fn(csv::Error) -> EvalError + '_ {

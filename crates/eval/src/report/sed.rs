@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{csv_err, finish_csv, write_atomic};
+use super::{csv_err, finish_csv, write_atomic, write_json};
 use crate::error::EvalError;
 use crate::sed::{SedConfig, SedMetrics};
 use hark_infer::EventConfig;
@@ -178,11 +178,7 @@ impl SedReport {
         let png = render_sed_sweep_png(&self.sweep, self.events.onset)?;
         let html = super::sed_html::render_sed_html(self, &png);
         let json_path = dir.join("report.json");
-        let json = serde_json::to_vec_pretty(self).map_err(|e| EvalError::Encode {
-            path: json_path.clone(),
-            message: e.to_string(),
-        })?;
-        write_atomic(&json_path, &json)?;
+        write_json(&json_path, self)?;
         let sweep_csv = dir.join("sweep.csv");
         write_atomic(&sweep_csv, &sweep_to_csv(&self.sweep, &sweep_csv)?)?;
         let sweep_png = dir.join("sed_sweep.png");
