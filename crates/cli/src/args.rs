@@ -69,6 +69,7 @@ impl Command {
             Command::Eval(a) => a.threads.threads,
             Command::Predict(a) => a.threads.threads,
             Command::Stream(a) => a.threads.threads,
+            Command::Export(_) => None,
             Command::Completions(_) | Command::Man => None,
         }
     }
@@ -168,6 +169,17 @@ pub enum Command {
         "sox -d -t raw -e signed -b 16 -r 16000 -c 1 - | hark stream m.hark --format s16le --rate 16000",
     ))]
     Stream(StreamArgs),
+    /// Export a trained model for other runtimes: ONNX (onnxruntime, tract, TensorRT, ...).
+    ///
+    /// The ONNX graph takes normalised log-mel windows `window` [batch, 1, n_mels, frames]
+    /// and gives `logits` and `probabilities` [batch, classes]. BatchNorm is folded into the
+    /// convolutions as `hark predict` runs them. Class names and the full feature settings
+    /// travel in its metadata (`hark.labels`, `hark.features`, `hark.decision`, JSON).
+    #[command(after_help = examples!(
+        "hark export dogs.hark -o dogs.onnx                  the format from the extension",
+        "hark export dogs.hark --format onnx -o - > d.onnx   to standard output",
+    ))]
+    Export(ExportArgs),
     /// Print a shell completion script (e.g. `hark completions bash > ~/.local/share/bash-completion/completions/hark`).
     #[command(after_help = examples!(
         "hark completions bash > ~/.local/share/bash-completion/completions/hark",
@@ -830,6 +842,25 @@ impl EventArgs {
         cfg.validate()?;
         Ok(cfg)
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Model file written by `hark train`.
+    pub model: PathBuf,
+    /// Output file, written atomically; `-` writes to standard output.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// What to write (default: from the output's extension, `.onnx`).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// ONNX, opset 18, dynamic batch.
+    Onnx,
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         Command::Cv(a) => commands::cv(&a),
         Command::Predict(a) => commands::predict(&a),
         Command::Stream(a) => commands::stream(&a),
+        Command::Export(a) => commands::export(&a),
         Command::Completions(a) => commands::completions(&a),
         Command::Man => commands::man(),
     };

@@ -355,3 +355,37 @@ fn both_kernel_paths_predict_the_same_and_an_unknown_choice_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn export_writes_onnx_to_a_file_or_stdout_and_refuses_what_it_cannot_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let model = dir.path().join("m.hark");
+    model_file(&model, &["low", "high"], None, tiny_features(8000));
+    let onnx = dir.path().join("m.onnx");
+    let o = hark(&["export", utf8(&model), "-o", utf8(&onnx)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let bytes = std::fs::read(&onnx).expect("onnx written");
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"hark.labels") && has(br#"["low","high"]"#));
+    assert!(has(b"hark.features") && has(b"Softmax"));
+
+    // `-o -` gives the same bytes on standard output.
+    let o = hark(&["export", utf8(&model), "--format", "onnx", "-o", "-"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(o.stdout, bytes);
+
+    // No format and an unknown extension: usage error, nothing written.
+    let bin = dir.path().join("m.bin");
+    let o = hark(&["export", utf8(&model), "-o", utf8(&bin)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--format"), "{}", text(&o));
+    assert!(!bin.exists());
+
+    // An audio file where the model belongs is named as such.
+    let wav = dir.path().join("a.wav");
+    write_wav(&wav, 8000, &sine(8000, 0.5, 440.0));
+    let o = hark(&["export", utf8(&wav), "-o", utf8(&onnx)]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("is an audio file"), "{}", text(&o));
+    assert_eq!(std::fs::read(&onnx).expect("still there"), bytes, "old file kept");
+}

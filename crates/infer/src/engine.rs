@@ -20,26 +20,40 @@ use crate::{InferError, ModelWeights};
 /// engine) or `HARK_KERNELS=burn` (burn's Flex backend).
 pub const KERNELS_ENV: &str = "HARK_KERNELS";
 
-/// One step of the engine; a step may cover several plan layers (a convolution and the
-/// BatchNorm folded into it).
+/// One step of the compiled plan; a step may cover several plan layers (a convolution and
+/// the BatchNorm folded into it). Exporters (ONNX, C) read these steps, so every path runs
+/// the same folded numbers. Activations between steps are flat, row-major `[c, h, w]`.
 #[derive(Debug, Clone)]
-enum Step {
+pub enum Step {
+    /// Convolution with any BatchNorm that follows already folded in.
     Conv {
+        /// Geometry (input shape, kernel, stride, padding, groups).
         geom: Conv2d,
+        /// `[out_channels, in_channels / groups, kh, kw]`.
         weight: Vec<f32>,
+        /// `[out_channels]` (zeros when the layer has no bias and no BatchNorm).
         bias: Vec<f32>,
     },
-    /// BatchNorm that does not directly follow a convolution.
+    /// A BatchNorm that could not be folded: `x * scale[c] + shift[c]` per channel.
     Affine {
+        /// Per-channel factor.
         scale: Vec<f32>,
+        /// Per-channel offset.
         shift: Vec<f32>,
     },
+    /// Max-pooling, stride = kernel.
     Pool(MaxPool2d),
+    /// `max(x, 0)`.
     Relu,
+    /// Fully connected layer on the flattened activation: `y = x W + b`.
     Dense {
+        /// Input features.
         in_features: usize,
+        /// Output features.
         out_features: usize,
+        /// `[in_features, out_features]`.
         weight: Vec<f32>,
+        /// `[out_features]`.
         bias: Vec<f32>,
     },
 }
@@ -238,9 +252,18 @@ impl PlanEngine {
 
     /// Softmax probabilities of one window (`[n_mels * frames]`, row-major), written to `out`.
     pub fn predict_into(&self, window: &[f32], ws: &mut Workspace, out: &mut [f32]) {
-        let y = self.run(window, self.steps.len(), ws);
-        out.copy_from_slice(y);
+        self.logits_into(window, ws, out);
         softmax_in_place(out);
+    }
+
+    /// Logits (before softmax) of one window, written to `out`.
+    pub fn logits_into(&self, window: &[f32], ws: &mut Workspace, out: &mut [f32]) {
+        out.copy_from_slice(self.run(window, self.steps.len(), ws));
+    }
+
+    /// The compiled steps, in order, and each one's output length per window.
+    pub fn steps(&self) -> impl Iterator<Item = (&Step, usize)> {
+        self.steps.iter().zip(self.lens.iter().copied())
     }
 
     /// The embedding of one window, written to `out`.

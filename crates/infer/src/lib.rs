@@ -45,7 +45,7 @@ pub use decision::{
     Aggregation, Decision, DecisionConfig, Outcome, SILENT, UNKNOWN, aggregate, aggregate_into,
     argmax, decide,
 };
-pub use engine::{KERNELS_ENV, PlanEngine, Workspace};
+pub use engine::{KERNELS_ENV, PlanEngine, Step, Workspace};
 pub use error::InferError;
 pub use events::{Event, EventConfig, EventTracker, Smoothing, detect_events};
 pub use held_out::{ClipKey, HeldOut, Overlap, dataset_fingerprint};
