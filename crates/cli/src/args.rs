@@ -169,15 +169,24 @@ pub enum Command {
         "sox -d -t raw -e signed -b 16 -r 16000 -c 1 - | hark stream m.hark --format s16le --rate 16000",
     ))]
     Stream(StreamArgs),
-    /// Export a trained model for other runtimes: ONNX (onnxruntime, tract, TensorRT, ...).
+    /// Export a trained model for other runtimes: ONNX (onnxruntime, tract, TensorRT, ...)
+    /// or C for microcontrollers.
     ///
     /// The ONNX graph takes normalised log-mel windows `window` [batch, 1, n_mels, frames]
-    /// and gives `logits` and `probabilities` [batch, classes]. BatchNorm is folded into the
-    /// convolutions as `hark predict` runs them. Class names and the full feature settings
-    /// travel in its metadata (`hark.labels`, `hark.features`, `hark.decision`, JSON).
+    /// and gives `logits` and `probabilities` [batch, classes]. Class names and the full
+    /// feature settings travel in its metadata (`hark.labels`, `hark.features`,
+    /// `hark.decision`, JSON).
+    ///
+    /// The C library (`hark_model.h`, `hark_model.c`; C99, float32, no malloc, only libm)
+    /// runs the whole pipeline: samples in, the model's own front end (framing, FFT, mel,
+    /// dB, silence gate, normalisation), the network, a decision per window. Its flash,
+    /// RAM and MACs are printed and written in the header.
+    ///
+    /// Both fold BatchNorm into the convolutions as `hark predict` runs them.
     #[command(after_help = examples!(
         "hark export dogs.hark -o dogs.onnx                  the format from the extension",
         "hark export dogs.hark --format onnx -o - > d.onnx   to standard output",
+        "hark export dogs.hark --format c -o firmware/dogs/  hark_model.h and hark_model.c",
     ))]
     Export(ExportArgs),
     /// Print a shell completion script (e.g. `hark completions bash > ~/.local/share/bash-completion/completions/hark`).
@@ -848,7 +857,8 @@ impl EventArgs {
 pub struct ExportArgs {
     /// Model file written by `hark train`.
     pub model: PathBuf,
-    /// Output file, written atomically; `-` writes to standard output.
+    /// Output file (a folder for `--format c`), written atomically; `-` writes ONNX to
+    /// standard output.
     #[arg(short, long)]
     pub output: PathBuf,
     /// What to write (default: from the output's extension, `.onnx`).
@@ -861,6 +871,8 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     /// ONNX, opset 18, dynamic batch.
     Onnx,
+    /// C99 source for microcontrollers: front end and network, float32.
+    C,
 }
 
 #[derive(Debug, Args)]

@@ -387,5 +387,9 @@ fn export_writes_onnx_to_a_file_or_stdout_and_refuses_what_it_cannot_name() {
     let o = hark(&["export", utf8(&wav), "-o", utf8(&onnx)]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("is an audio file"), "{}", text(&o));
-    assert_eq!(std::fs::read(&onnx).expect("still there"), bytes, "old file kept");
+    assert_eq!(
+        std::fs::read(&onnx).expect("still there"),
+        bytes,
+        "old file kept"
+    );
 }

@@ -6,9 +6,12 @@
 //! exported model computes the numbers hark computes. The feature configuration travels
 //! with every export, because the model is only right on the windows it was trained on.
 //!
+//! - [`c`]: a C99 library for microcontrollers: the front end from samples to log-mel
+//!   windows and the network, static buffers only, with its flash, RAM and MAC budget.
 //! - [`onnx`]: an ONNX file (opset 18, dynamic batch, logits and probabilities, labels and
 //!   feature settings in its metadata) for onnxruntime, tract, TensorRT and friends.
 
+pub mod c;
 pub mod onnx;
 
 use hark_infer::InferError;

@@ -1,0 +1,324 @@
+/* ---- hark runtime (crates/export/src/c/runtime.c): front end and layer kernels. ----
+ * The generated part above defines the HARK_* sizes, the tables (hark_hann, hark_tw_cos,
+ * hark_tw_sin, hark_mel_*) and the layer constants; hark_run_network() below it calls the
+ * kernels. Everything is static: no malloc, only libm. Mirrors hark-features'
+ * StreamingExtractor (frames as soon as their samples arrive, full windows only) and the
+ * plan engine (BatchNorm folded into the convolutions). */
+
+/* Convolution geometry, as hark-kernels' Conv2d. */
+typedef struct {
+  int in_c, out_c, in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_top, pad_left, groups;
+} hark_conv_geom;
+
+/* Pooling geometry (stride = kernel, remainder dropped), as hark-kernels' MaxPool2d. */
+typedef struct {
+  int c, in_h, in_w, out_h, out_w, kh, kw;
+} hark_pool_geom;
+
+#ifdef HARK_USE_CONV
+static void hark_conv2d(const hark_conv_geom *g, const float *w, const float *b, const float *in,
+                        float *out) {
+  const int icg = g->in_c / g->groups, ocg = g->out_c / g->groups;
+  int o, y, x, ci, ky, kx;
+  for (o = 0; o < g->out_c; o++) {
+    const int first_in = (o / ocg) * icg;
+    for (y = 0; y < g->out_h; y++) {
+      for (x = 0; x < g->out_w; x++) {
+        float acc = b[o];
+        for (ci = 0; ci < icg; ci++) {
+          const float *plane = in + (long)(first_in + ci) * g->in_h * g->in_w;
+          const float *wk = w + ((long)o * icg + ci) * g->kh * g->kw;
+          for (ky = 0; ky < g->kh; ky++) {
+            const int iy = y * g->sh + ky - g->pad_top;
+            if (iy < 0 || iy >= g->in_h) {
+              continue;
+            }
+            for (kx = 0; kx < g->kw; kx++) {
+              const int ix = x * g->sw + kx - g->pad_left;
+              if (ix >= 0 && ix < g->in_w) {
+                acc += plane[iy * g->in_w + ix] * wk[ky * g->kw + kx];
+              }
+            }
+          }
+        }
+        out[((long)o * g->out_h + y) * g->out_w + x] = acc;
+      }
+    }
+  }
+}
+#endif
+
+#ifdef HARK_USE_POOL
+static void hark_maxpool(const hark_pool_geom *p, const float *in, float *out) {
+  int c, y, x, ky, kx;
+  for (c = 0; c < p->c; c++) {
+    for (y = 0; y < p->out_h; y++) {
+      for (x = 0; x < p->out_w; x++) {
+        float m = -INFINITY;
+        for (ky = 0; ky < p->kh; ky++) {
+          for (kx = 0; kx < p->kw; kx++) {
+            const float v = in[((long)c * p->in_h + y * p->kh + ky) * p->in_w + x * p->kw + kx];
+            m = v > m ? v : m;
+          }
+        }
+        out[((long)c * p->out_h + y) * p->out_w + x] = m;
+      }
+    }
+  }
+}
+#endif
+
+#ifdef HARK_USE_RELU
+static void hark_relu(float *x, int n) {
+  int i;
+  for (i = 0; i < n; i++) {
+    x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  }
+}
+#endif
+
+#ifdef HARK_USE_AFFINE
+/* x[c][...] = x * scale[c] + shift[c] over `per` values per channel. */
+static void hark_affine(float *x, const float *scale, const float *shift, int c, int per) {
+  int i, j;
+  for (i = 0; i < c; i++) {
+    for (j = 0; j < per; j++) {
+      x[i * per + j] = x[i * per + j] * scale[i] + shift[i];
+    }
+  }
+}
+#endif
+
+#ifdef HARK_USE_DENSE
+/* y = x W + b with W stored [in][out]. */
+static void hark_dense(const float *w, const float *b, int n_in, int n_out, const float *x,
+                       float *y) {
+  int i, o;
+  for (o = 0; o < n_out; o++) {
+    y[o] = b[o];
+  }
+  for (i = 0; i < n_in; i++) {
+    const float xi = x[i];
+    const float *row = w + (long)i * n_out;
+    for (o = 0; o < n_out; o++) {
+      y[o] += xi * row[o];
+    }
+  }
+}
+#endif
+
+/* ---- front end ---- */
+
+static float hark_samples[HARK_N_FFT];          /* the next frame's samples */
+static int hark_fill;                           /* how many of them have arrived */
+static float hark_re[HARK_N_FFT / 2], hark_im[HARK_N_FFT / 2];
+static float hark_spec[HARK_N_FFT / 2 + 1];     /* |X|^power per bin */
+static float hark_frames_db[HARK_WINDOW_FRAMES][HARK_N_MELS]; /* ring of the last frames */
+static float hark_energy[HARK_WINDOW_FRAMES];
+static uint32_t hark_next_frame;
+static float hark_peak_dbfs;
+static float hark_input[HARK_N_MELS * HARK_WINDOW_FRAMES]; /* [n_mels][window_frames] */
+static float hark_logits_buf[HARK_N_CLASSES], hark_probs_buf[HARK_N_CLASSES];
+static hark_decision hark_last;
+static int hark_pending;
+
+static void hark_run_network(const float *input, float *logits);
+
+/* In-place radix-2 complex FFT of HARK_N_FFT / 2 points; twiddles e^{-2 pi i k / n_fft}. */
+static void hark_fft(float *re, float *im) {
+  const int m = HARK_N_FFT / 2;
+  int i, j = 0, len, k;
+  for (i = 1; i < m; i++) {
+    int bit = m >> 1;
+    for (; j & bit; bit >>= 1) {
+      j ^= bit;
+    }
+    j ^= bit;
+    if (i < j) {
+      float t = re[i];
+      re[i] = re[j];
+      re[j] = t;
+      t = im[i];
+      im[i] = im[j];
+      im[j] = t;
+    }
+  }
+  for (len = 2; len <= m; len <<= 1) {
+    const int half = len >> 1, step = HARK_N_FFT / len;
+    for (i = 0; i < m; i += len) {
+      for (k = 0; k < half; k++) {
+        const float c = hark_tw_cos[k * step], s = hark_tw_sin[k * step];
+        const float xr = re[i + k + half], xi = im[i + k + half];
+        const float tr = xr * c + xi * s, ti = xi * c - xr * s;
+        re[i + k + half] = re[i + k] - tr;
+        im[i + k + half] = im[i + k] - ti;
+        re[i + k] += tr;
+        im[i + k] += ti;
+      }
+    }
+  }
+}
+
+/* One frame: window, real FFT (two reals per complex point, then split), |X|^power, mel,
+ * dB (reference 1, floor amin). Returns the frame's mean energy sum((w x)^2) / sum(w^2). */
+static float hark_frame(const float *x, float *db) {
+  const int m = HARK_N_FFT / 2;
+  float acc = 0.0f, spec_k;
+  int k, b;
+  for (k = 0; k < m; k++) {
+    hark_re[k] = x[2 * k] * hark_hann[2 * k];
+    hark_im[k] = x[2 * k + 1] * hark_hann[2 * k + 1];
+    acc += hark_re[k] * hark_re[k] + hark_im[k] * hark_im[k];
+  }
+  hark_fft(hark_re, hark_im);
+  for (k = 0; k <= m; k++) {
+    const int a = k % m, r = (m - k) % m;
+    const float ar = hark_re[a], ai = hark_im[a], br = hark_re[r], bi = hark_im[r];
+    const float er = 0.5f * (ar + br), ei = 0.5f * (ai - bi);
+    const float orr = 0.5f * (ai + bi), oi = -0.5f * (ar - br);
+    const float c = hark_tw_cos[k], s = hark_tw_sin[k];
+    const float xr = er + c * orr + s * oi, xi = ei + c * oi - s * orr;
+    spec_k = xr * xr + xi * xi;
+    HARK_APPLY_POWER(spec_k);
+    hark_spec[k] = spec_k;
+  }
+  for (b = 0; b < HARK_N_MELS; b++) {
+    const float *w = hark_mel_weights + hark_mel_offset[b];
+    const float *s = hark_spec + hark_mel_start[b];
+    const int n = hark_mel_offset[b + 1] - hark_mel_offset[b];
+    float sum = 0.0f;
+    for (k = 0; k < n; k++) {
+      sum += w[k] * s[k];
+    }
+    db[b] = 10.0f * log10f(sum > HARK_AMIN ? sum : HARK_AMIN);
+  }
+  return (float)((double)acc / HARK_WINDOW_ENERGY);
+}
+
+/* The window of frames start .. start + window_frames - 1: top_db clip, silence gates,
+ * per-window normalisation, then the network (skipped for silent windows). */
+static void hark_window_done(uint32_t start) {
+  const int w = HARK_WINDOW_FRAMES, n = HARK_N_MELS * HARK_WINDOW_FRAMES;
+  float mx = -INFINITY;
+  double ms = 0.0, mean = 0.0, var = 0.0;
+  int j, b, i, best = 0, silent;
+  float energy_dbfs;
+  for (j = 0; j < w; j++) {
+    const int slot = (int)((start + (uint32_t)j) % (uint32_t)w);
+    for (b = 0; b < HARK_N_MELS; b++) {
+      const float v = hark_frames_db[slot][b];
+      hark_input[b * w + j] = v;
+    }
+    ms += (double)hark_energy[slot];
+  }
+  for (i = 0; i < n; i++) {
+    mx = hark_input[i] > mx ? hark_input[i] : mx;
+  }
+#ifdef HARK_TOP_DB
+  for (i = 0; i < n; i++) {
+    hark_input[i] = hark_input[i] > mx - HARK_TOP_DB ? hark_input[i] : mx - HARK_TOP_DB;
+  }
+#endif
+  ms /= (double)w;
+  energy_dbfs = (float)(10.0 * log10((ms > 1e-30 ? ms : 1e-30) / 0.5));
+  hark_peak_dbfs = energy_dbfs > hark_peak_dbfs ? energy_dbfs : hark_peak_dbfs;
+  silent = HARK_IS_SILENT(energy_dbfs, hark_peak_dbfs);
+  hark_last.start_frame = start;
+  hark_last.energy_dbfs = energy_dbfs;
+  hark_last.silent = silent;
+  hark_last.logits = hark_logits_buf;
+  hark_last.probabilities = hark_probs_buf;
+  if (silent) {
+    for (i = 0; i < n; i++) {
+      hark_input[i] = 0.0f;
+    }
+    for (i = 0; i < HARK_N_CLASSES; i++) {
+      hark_logits_buf[i] = 0.0f;
+      hark_probs_buf[i] = 0.0f;
+    }
+    hark_last.class_index = HARK_SILENT;
+    hark_last.confidence = 0.0f;
+    hark_pending = 1;
+    return;
+  }
+#if HARK_NORMALIZATION == 1 /* mean-std */
+  for (i = 0; i < n; i++) {
+    mean += (double)hark_input[i];
+  }
+  mean /= (double)n;
+  for (i = 0; i < n; i++) {
+    const double d = (double)hark_input[i] - mean;
+    var += d * d;
+  }
+  var = sqrt(var / (double)n);
+  for (i = 0; i < n; i++) {
+    hark_input[i] = var <= 1e-6 ? 0.0f : (float)(((double)hark_input[i] - mean) / var);
+  }
+#elif HARK_NORMALIZATION == 2 /* max */
+  for (i = 0; i < n; i++) {
+    hark_input[i] -= mx;
+  }
+#endif
+  (void)mean;
+  (void)var;
+  hark_run_network(hark_input, hark_logits_buf);
+  {
+    float top = hark_logits_buf[0], sum = 0.0f;
+    for (i = 1; i < HARK_N_CLASSES; i++) {
+      if (hark_logits_buf[i] > top) {
+        top = hark_logits_buf[i];
+        best = i;
+      }
+    }
+    for (i = 0; i < HARK_N_CLASSES; i++) {
+      hark_probs_buf[i] = expf(hark_logits_buf[i] - top);
+      sum += hark_probs_buf[i];
+    }
+    for (i = 0; i < HARK_N_CLASSES; i++) {
+      hark_probs_buf[i] /= sum;
+    }
+  }
+  hark_last.confidence = hark_probs_buf[best];
+  hark_last.class_index = hark_probs_buf[best] < HARK_THRESHOLD ? HARK_UNKNOWN : best;
+  hark_pending = 1;
+}
+
+void hark_init(void) {
+  memset(hark_samples, 0, sizeof hark_samples);
+  hark_fill = HARK_CENTER_PAD;
+  hark_next_frame = 0;
+  hark_peak_dbfs = -INFINITY;
+  hark_pending = 0;
+}
+
+size_t hark_push_samples(const float *samples, size_t n) {
+  size_t used = 0;
+  while (used < n) {
+    hark_samples[hark_fill++] = samples[used++];
+    if (hark_fill == HARK_N_FFT) {
+      const uint32_t f = hark_next_frame++;
+      const int slot = (int)(f % (uint32_t)HARK_WINDOW_FRAMES);
+      hark_energy[slot] = hark_frame(hark_samples, hark_frames_db[slot]);
+      memmove(hark_samples, hark_samples + HARK_HOP_LENGTH,
+              (HARK_N_FFT - HARK_HOP_LENGTH) * sizeof(float));
+      hark_fill = HARK_N_FFT - HARK_HOP_LENGTH;
+      if (f + 1 >= (uint32_t)HARK_WINDOW_FRAMES &&
+          (f + 1 - (uint32_t)HARK_WINDOW_FRAMES) % (uint32_t)HARK_WINDOW_HOP_FRAMES == 0) {
+        hark_window_done(f + 1 - (uint32_t)HARK_WINDOW_FRAMES);
+        break;
+      }
+    }
+  }
+  return used;
+}
+
+int hark_poll_decision(hark_decision *out) {
+  if (!hark_pending) {
+    return 0;
+  }
+  *out = hark_last;
+  hark_pending = 0;
+  return 1;
+}
+
+const float *hark_window(void) { return hark_input; }

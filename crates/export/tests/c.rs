@@ -1,0 +1,347 @@
+//! C export (export stage) compiled and run for real: gcc with `-std=c99 -pedantic -Wall
+//! -Wextra -Werror` and AddressSanitizer + UBSan, fed real audio (ESC-10 and FSDD clips from
+//! `../shared/data`, generated audio where absent) in odd-sized chunks. Every window must
+//! match hark's streaming extractor and plan engine: the same windows and silence flags,
+//! log-mel within `DB_TOL`, normalised values within `NORM_TOL`, logits within `LOGIT_TOL`.
+//! Skipped, with a message, where gcc is absent.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hark_export::c::{HEADER_NAME, SOURCE_NAME, to_c};
+use hark_features::{FeatureConfig, StreamingExtractor, WindowNorm};
+use hark_infer::{
+    DecisionConfig, HeldOut, ModelFile, ModelMeta, ModelWeights, PlanEngine, TrainingSummary,
+};
+use hark_model::burn::tensor::Device;
+use hark_model::{ModelConfig, SbCnnConfig, StrideDsConfig};
+
+/// Largest log-mel difference (dB) between the C front end and hark (unnormalised windows).
+const DB_TOL: f32 = 1e-3;
+/// Largest difference of normalised window values (mean/std normalisation).
+const NORM_TOL: f32 = 1e-4;
+/// Largest logit difference, relative to `max(1, |logit|)`.
+const LOGIT_TOL: f32 = 1e-4;
+/// Samples per `fread` in the driver: odd, so windows complete mid-chunk.
+const CHUNK: usize = 997;
+
+const DRIVER: &str = r#"
+#include "hark_model.h"
+#include <stdio.h>
+#include <stdint.h>
+
+/* usage: driver SAMPLES.f32 OUT.bin; writes one record per window:
+   start_frame, silent, class_index (int32), energy_dbfs, window values, logits (float32). */
+int main(int argc, char **argv) {
+  static float buf[CHUNK];
+  FILE *in, *out;
+  size_t n;
+  if (argc != 3 || !(in = fopen(argv[1], "rb")) || !(out = fopen(argv[2], "wb"))) {
+    return 2;
+  }
+  hark_init();
+  while ((n = fread(buf, sizeof(float), CHUNK, in)) > 0) {
+    const float *x = buf;
+    while (n > 0) {
+      hark_decision d;
+      size_t used = hark_push_samples(x, n);
+      x += used;
+      n -= used;
+      if (hark_poll_decision(&d)) {
+        int32_t head[3];
+        head[0] = (int32_t)d.start_frame;
+        head[1] = d.silent;
+        head[2] = d.class_index;
+        fwrite(head, sizeof head, 1, out);
+        fwrite(&d.energy_dbfs, sizeof(float), 1, out);
+        fwrite(hark_window(), sizeof(float), HARK_N_MELS * HARK_WINDOW_FRAMES, out);
+        fwrite(d.logits, sizeof(float), HARK_N_CLASSES, out);
+      }
+    }
+  }
+  fclose(in);
+  return fclose(out) == 0 ? 0 : 1;
+}
+"#;
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+/// One stream: real clips one after another at `cfg.sr`, or generated audio.
+fn stream(cfg: &FeatureConfig, clips: &[&str]) -> Vec<f32> {
+    let mut y = Vec::new();
+    for c in clips {
+        match hark_audio::load_mono(&data().join(c), Some(cfg.sr)) {
+            Ok(a) => y.extend(a.samples),
+            Err(_) => {
+                eprintln!("SKIP real audio: {c} not found; using generated audio");
+                y.clear();
+                break;
+            }
+        }
+    }
+    if y.is_empty() {
+        let sr = cfg.sr as f32;
+        y = (0..cfg.sr as usize * 4)
+            .map(|i| {
+                let t = i as f32 / sr;
+                let tone = (std::f32::consts::TAU * (300.0 + 400.0 * t) * t).sin();
+                let gate = if (t * 1.5).fract() < 0.6 { 0.3 } else { 0.0 };
+                gate * tone + 1e-3 * ((i * 7919 % 101) as f32 / 50.0 - 1.0)
+            })
+            .collect();
+    }
+    // A stretch of digital silence: the gate must mark its windows in both.
+    y.extend(std::iter::repeat_n(0.0, cfg.sr as usize));
+    y
+}
+
+fn model(cfg: ModelConfig, features: FeatureConfig, classes: usize) -> ModelFile {
+    let (mels, frames) = (features.n_mels, features.window_frames);
+    let device = Device::flex();
+    device.seed(11);
+    let net = cfg.init(mels, frames, classes, &device).expect("init");
+    let mut weights = ModelWeights::from_module(&net);
+    let mut z = 0x853C_49E6_748F_EA9B_u64;
+    for t in &mut weights.tensors {
+        for v in &mut t.data {
+            z = z
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let u = (z >> 40) as f32 / (1u64 << 24) as f32;
+            if t.name.ends_with("running_var") || t.name.ends_with("gamma") {
+                *v = 0.5 + u;
+            } else if t.name.ends_with("running_mean") || t.name.ends_with("beta") {
+                *v = u - 0.5;
+            }
+        }
+    }
+    ModelFile {
+        meta: ModelMeta {
+            model: cfg,
+            features,
+            class_names: (0..classes).map(|c| format!("class \"{c}\"")).collect(),
+            decision: DecisionConfig::default(),
+            input_shape: [1, mels, frames],
+            held_out: HeldOut::default(),
+            training: TrainingSummary::default(),
+            input_profile: None,
+        },
+        weights,
+    }
+}
+
+fn have_gcc() -> bool {
+    Command::new("gcc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[track_caller]
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+struct Record {
+    start: usize,
+    silent: bool,
+    class: i32,
+    values: Vec<f32>,
+    logits: Vec<f32>,
+}
+
+/// Generate, compile with the sanitizers, run on `y`; the C library's windows.
+fn c_windows(file: &ModelFile, y: &[f32], dir: &Path) -> Vec<Record> {
+    let lib = to_c(file).expect("C export");
+    std::fs::write(dir.join(HEADER_NAME), &lib.header).expect("write header");
+    std::fs::write(dir.join(SOURCE_NAME), &lib.source).expect("write source");
+    std::fs::write(
+        dir.join("driver.c"),
+        DRIVER
+            .replace("CHUNK]", &format!("{CHUNK}]"))
+            .replace("CHUNK, in", &format!("{CHUNK}, in")),
+    )
+    .expect("driver");
+    let strict = [
+        "-std=c99",
+        "-pedantic",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-O1",
+        "-g",
+    ];
+    // The library alone: no allocation, nothing but libm and memset/memmove.
+    run(Command::new("gcc")
+        .args(strict)
+        .args(["-c", SOURCE_NAME, "-o", "lib.o"])
+        .current_dir(dir));
+    let undefined = run(Command::new("nm").args(["-u", "lib.o"]).current_dir(dir));
+    for sym in undefined.split_whitespace().filter(|s| s.len() > 1) {
+        assert!(
+            [
+                "log10f", "log10", "expf", "sqrt", "sqrtf", "powf", "memset", "memmove"
+            ]
+            .iter()
+            .any(|ok| sym.trim_start_matches('_').starts_with(ok)),
+            "the library calls {sym}: only libm, memset and memmove are allowed\n{undefined}"
+        );
+    }
+    run(Command::new("gcc")
+        .args(strict)
+        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
+        .args([SOURCE_NAME, "driver.c", "-o", "driver", "-lm"])
+        .current_dir(dir));
+    let raw: Vec<u8> = y.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(dir.join("samples.f32"), raw).expect("samples");
+    run(Command::new(dir.join("driver"))
+        .args(["samples.f32", "out.bin"])
+        .current_dir(dir));
+    let bytes = std::fs::read(dir.join("out.bin")).expect("driver output");
+    let cfg = &file.meta.features;
+    let (n, k) = (cfg.n_mels * cfg.window_frames, file.meta.class_names.len());
+    let floats = |b: &[u8]| -> Vec<f32> {
+        b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    };
+    let int = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    bytes
+        .chunks_exact(16 + 4 * (n + k))
+        .map(|r| Record {
+            start: int(&r[0..4]) as usize,
+            silent: int(&r[4..8]) != 0,
+            class: int(&r[8..12]),
+            values: floats(&r[16..16 + 4 * n]),
+            logits: floats(&r[16 + 4 * n..]),
+        })
+        .collect()
+}
+
+fn check(what: &str, file: &ModelFile, clips: &[&str]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = &file.meta.features;
+    let y = stream(cfg, clips);
+    let c = c_windows(file, &y, dir.path());
+
+    let mut ex = StreamingExtractor::new(cfg).expect("extractor");
+    let mut windows = Vec::new();
+    for chunk in y.chunks(CHUNK) {
+        ex.push(chunk, &mut windows);
+    }
+    let engine = PlanEngine::new(&file.meta.plan().expect("plan"), &file.weights).expect("engine");
+    let mut ws = engine.workspace();
+    let k = file.meta.class_names.len();
+    let mut logits = vec![0.0; k];
+    assert_eq!(c.len(), windows.len(), "{what}: number of windows");
+    assert!(windows.iter().any(|w| w.silent) && windows.iter().any(|w| !w.silent));
+    let tol = if cfg.normalization == WindowNorm::None {
+        DB_TOL
+    } else {
+        NORM_TOL
+    };
+    for (r, w) in c.iter().zip(&windows) {
+        assert_eq!(r.start, w.start_frame, "{what}: window start");
+        assert_eq!(
+            r.silent, w.silent,
+            "{what}: silence at frame {}",
+            w.start_frame
+        );
+        for (i, (a, b)) in r.values.iter().zip(&w.values).enumerate() {
+            assert!(
+                (a - b).abs() <= tol,
+                "{what}: window at frame {}, value {i}: C {a} vs hark {b}",
+                w.start_frame
+            );
+        }
+        if w.silent {
+            assert_eq!(r.class, -1, "{what}: a silent window is HARK_SILENT");
+            continue;
+        }
+        engine.logits_into(&w.values, &mut ws, &mut logits);
+        for (a, b) in r.logits.iter().zip(&logits) {
+            assert!(
+                (a - b).abs() <= LOGIT_TOL * b.abs().max(1.0),
+                "{what}: window at frame {}: C logit {a} vs hark {b}",
+                w.start_frame
+            );
+        }
+        let best = (0..k)
+            .max_by(|&i, &j| logits[i].total_cmp(&logits[j]))
+            .expect("classes");
+        assert_eq!(
+            r.class, best as i32,
+            "{what}: decision at frame {}",
+            w.start_frame
+        );
+    }
+}
+
+const ESC10: [&str; 2] = [
+    "esc10/audio/dog_bark/1-100032-A.ogg",
+    "esc10/audio/rooster/1-26806-A.ogg",
+];
+const FSDD: [&str; 3] = [
+    "fsdd/recordings/0_george_0.wav",
+    "fsdd/recordings/0_jackson_17.wav",
+    "fsdd/recordings/0_lucas_26.wav",
+];
+
+#[test]
+fn generated_c_computes_harks_windows_and_logits() {
+    if !have_gcc() {
+        println!("SKIP: gcc not found; the C export is not compiled");
+        return;
+    }
+    check(
+        "SB-CNN, ESC-10 features",
+        &model(
+            ModelConfig::SbCnn(SbCnnConfig::default()),
+            FeatureConfig::default(),
+            10,
+        ),
+        &ESC10,
+    );
+    check(
+        "Stride-DS, speech features",
+        &model(
+            ModelConfig::StrideDs(StrideDsConfig::default()),
+            FeatureConfig::speech(),
+            10,
+        ),
+        &FSDD,
+    );
+    // Unnormalised windows: the log-mel values themselves, in dB, with a relative gate.
+    let db = FeatureConfig {
+        normalization: WindowNorm::None,
+        silence_relative_db: Some(50.0),
+        fmin: 300.0,
+        fmax: Some(3400.0),
+        ..FeatureConfig::speech()
+    };
+    check(
+        "Stride-DS, dB windows, band-limited, relative gate",
+        &model(ModelConfig::StrideDs(StrideDsConfig::default()), db, 3),
+        &FSDD,
+    );
+}
+
+#[test]
+fn settings_the_c_front_end_cannot_run_are_refused_with_the_reason() {
+    let cfg = FeatureConfig {
+        n_fft: 1000,
+        ..FeatureConfig::default()
+    };
+    let file = model(ModelConfig::StrideDs(StrideDsConfig::default()), cfg, 2);
+    let err = to_c(&file).expect_err("n_fft 1000");
+    assert!(err.to_string().contains("n_fft = 1000"), "{err}");
+}
