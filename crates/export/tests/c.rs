@@ -159,18 +159,24 @@ struct Record {
     logits: Vec<f32>,
 }
 
-/// Generate, compile with the sanitizers, run on `y`; the C library's windows.
-fn c_windows(file: &ModelFile, y: &[f32], dir: &Path) -> Vec<Record> {
+/// Generate the library for `file` into `dir`; returns its budget.
+fn generate(file: &ModelFile, dir: &Path) -> hark_export::c::Budget {
     let lib = to_c(file).expect("C export");
     std::fs::write(dir.join(HEADER_NAME), &lib.header).expect("write header");
     std::fs::write(dir.join(SOURCE_NAME), &lib.source).expect("write source");
-    std::fs::write(
-        dir.join("driver.c"),
-        DRIVER
-            .replace("CHUNK]", &format!("{CHUNK}]"))
-            .replace("CHUNK, in", &format!("{CHUNK}, in")),
-    )
-    .expect("driver");
+    lib.budget
+}
+
+fn write_samples(y: &[f32], dir: &Path) {
+    let raw: Vec<u8> = y.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(dir.join("samples.f32"), raw).expect("samples");
+}
+
+/// Generate, compile with the sanitizers, run on `y`; the C library's windows.
+fn c_windows(file: &ModelFile, y: &[f32], dir: &Path) -> Vec<Record> {
+    generate(file, dir);
+    let driver = DRIVER.replace("CHUNK", &CHUNK.to_string());
+    std::fs::write(dir.join("driver.c"), driver).expect("driver");
     let strict = [
         "-std=c99",
         "-pedantic",
@@ -201,12 +207,18 @@ fn c_windows(file: &ModelFile, y: &[f32], dir: &Path) -> Vec<Record> {
         .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
         .args([SOURCE_NAME, "driver.c", "-o", "driver", "-lm"])
         .current_dir(dir));
-    let raw: Vec<u8> = y.iter().flat_map(|v| v.to_le_bytes()).collect();
-    std::fs::write(dir.join("samples.f32"), raw).expect("samples");
+    write_samples(y, dir);
     run(Command::new(dir.join("driver"))
         .args(["samples.f32", "out.bin"])
         .current_dir(dir));
-    let bytes = std::fs::read(dir.join("out.bin")).expect("driver output");
+    records(
+        file,
+        &std::fs::read(dir.join("out.bin")).expect("driver output"),
+    )
+}
+
+/// The driver's records (both drivers write the same layout).
+fn records(file: &ModelFile, bytes: &[u8]) -> Vec<Record> {
     let cfg = &file.meta.features;
     let (n, k) = (cfg.n_mels * cfg.window_frames, file.meta.class_names.len());
     let floats = |b: &[u8]| -> Vec<f32> {
@@ -215,8 +227,10 @@ fn c_windows(file: &ModelFile, y: &[f32], dir: &Path) -> Vec<Record> {
             .collect()
     };
     let int = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let size = 16 + 4 * (n + k);
+    assert_eq!(bytes.len() % size, 0, "truncated driver output");
     bytes
-        .chunks_exact(16 + 4 * (n + k))
+        .chunks_exact(size)
         .map(|r| Record {
             start: int(&r[0..4]) as usize,
             silent: int(&r[4..8]) != 0,
@@ -229,10 +243,14 @@ fn c_windows(file: &ModelFile, y: &[f32], dir: &Path) -> Vec<Record> {
 
 fn check(what: &str, file: &ModelFile, clips: &[&str]) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = &file.meta.features;
-    let y = stream(cfg, clips);
+    let y = stream(&file.meta.features, clips);
     let c = c_windows(file, &y, dir.path());
+    compare(what, file, &y, &c);
+}
 
+/// The C records of stream `y` against hark's streaming extractor and plan engine.
+fn compare(what: &str, file: &ModelFile, y: &[f32], c: &[Record]) {
+    let cfg = &file.meta.features;
     let mut ex = StreamingExtractor::new(cfg).expect("extractor");
     let mut windows = Vec::new();
     for chunk in y.chunks(CHUNK) {
@@ -344,4 +362,163 @@ fn settings_the_c_front_end_cannot_run_are_refused_with_the_reason() {
     let file = model(ModelConfig::StrideDs(StrideDsConfig::default()), cfg, 2);
     let err = to_c(&file).expect_err("n_fft 1000");
     assert!(err.to_string().contains("n_fft = 1000"), "{err}");
+}
+
+/// What the emulated Cortex-M4F run measured.
+struct DeviceRun {
+    records: Vec<Record>,
+    frontend_instructions: u64,
+    network_instructions: u64,
+    network_runs: u32,
+    stack_peak: u32,
+    per_tick: u64,
+    size: String,
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Cross-compile the library with `tests/m4` for a Cortex-M4F capped at 512 KiB flash and
+/// 64 KiB RAM, run it on QEMU's mps2-an386 with semihosting and `-icount shift=0`.
+fn on_cortex_m4(file: &ModelFile, y: &[f32], dir: &Path) -> DeviceRun {
+    generate(file, dir);
+    let m4 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/m4");
+    for f in ["startup.c", "main.c", "link.ld"] {
+        std::fs::copy(m4.join(f), dir.join(f)).expect("copy harness");
+    }
+    let target = [
+        "-mcpu=cortex-m4",
+        "-mthumb",
+        "-mfpu=fpv4-sp-d16",
+        "-mfloat-abi=hard",
+        "-O2",
+        "-g",
+    ];
+    run(Command::new("arm-none-eabi-gcc")
+        .args(target)
+        .args([
+            "-std=c99",
+            "-pedantic",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-c",
+            SOURCE_NAME,
+        ])
+        .current_dir(dir));
+    run(Command::new("arm-none-eabi-gcc")
+        .args(target)
+        .args([
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-DHARK_NETWORK_HOOK=harness_network_hook",
+        ])
+        .args([
+            "-nostartfiles",
+            "-T",
+            "link.ld",
+            "--specs=nano.specs",
+            "--specs=nosys.specs",
+        ])
+        .args([
+            "startup.c",
+            "main.c",
+            SOURCE_NAME,
+            "-lm",
+            "-o",
+            "harness.elf",
+        ])
+        .current_dir(dir));
+    let size = run(Command::new("arm-none-eabi-size")
+        .args(["-A", "harness.elf"])
+        .current_dir(dir));
+    write_samples(y, dir);
+    run(Command::new("timeout")
+        .args([
+            "600",
+            "qemu-system-arm",
+            "-M",
+            "mps2-an386",
+            "-nographic",
+            "-monitor",
+            "none",
+        ])
+        .args([
+            "-semihosting-config",
+            "enable=on,target=native",
+            "-icount",
+            "shift=0",
+        ])
+        .args(["-kernel", "harness.elf"])
+        .current_dir(dir));
+    let stats: Vec<u32> = std::fs::read(dir.join("stats.bin"))
+        .expect("stats")
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let per_tick = u64::from(stats[5]);
+    assert!(per_tick > 0, "SysTick did not advance: is -icount on?");
+    DeviceRun {
+        records: records(
+            file,
+            &std::fs::read(dir.join("out.bin")).expect("device output"),
+        ),
+        frontend_instructions: u64::from(stats[0]) * per_tick,
+        network_instructions: u64::from(stats[1]) * per_tick,
+        network_runs: stats[3],
+        stack_peak: stats[4],
+        per_tick,
+        size,
+    }
+}
+
+#[test]
+fn an_emulated_cortex_m4_computes_harks_windows_and_logits_within_64_kib() {
+    if !(have("arm-none-eabi-gcc") && have("qemu-system-arm")) {
+        println!(
+            "SKIP: arm-none-eabi-gcc or qemu-system-arm not found (Debian: gcc-arm-none-eabi \
+             libnewlib-arm-none-eabi qemu-system-arm); the Cortex-M4 run is skipped"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = model(
+        ModelConfig::StrideDs(StrideDsConfig::default()),
+        FeatureConfig::speech(),
+        10,
+    );
+    let y = stream(&file.meta.features, &FSDD);
+    let budget = to_c(&file).expect("C export").budget;
+    let run = on_cortex_m4(&file, &y, dir.path());
+    compare(
+        "Stride-DS, speech features, Cortex-M4F",
+        &file,
+        &y,
+        &run.records,
+    );
+    let windows = run.records.len() as u64;
+    let frames = (y.len() / file.meta.features.hop_length) as u64;
+    println!(
+        "Cortex-M4F (QEMU mps2-an386): {windows} windows ({} through the network), {frames} \
+         frames; front end {} instructions per frame, network {} per window ({} MACs); \
+         stack peak {} bytes; {} instructions per SysTick tick\n{}",
+        run.network_runs,
+        run.frontend_instructions / frames.max(1),
+        run.network_instructions / u64::from(run.network_runs.max(1)),
+        budget.network_macs,
+        run.stack_peak,
+        run.per_tick,
+        run.size
+    );
+    assert!(run.network_runs > 0 && run.network_instructions > 0);
+    assert!(
+        run.stack_peak > 0 && run.stack_peak < 8 * 1024,
+        "stack {}",
+        run.stack_peak
+    );
 }

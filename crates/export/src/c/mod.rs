@@ -17,8 +17,11 @@
 //! Supported feature settings: `n_fft` a power of two (at least 4), `hop_length <= n_fft`,
 //! `center` with zero padding or no centring. Others are refused with the reason.
 
+mod device;
 mod network;
 mod tables;
+
+pub use device::{CODE_RESERVE_BYTES, Device, Fit, STACK_RESERVE_BYTES, fit};
 
 use std::fmt::Write;
 

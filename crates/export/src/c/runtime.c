@@ -16,32 +16,47 @@ typedef struct {
 } hark_pool_geom;
 
 #ifdef HARK_USE_CONV
+/* Smallest output index o >= 0 with o * stride >= a. */
+static int hark_first_valid(int a, int stride) { return a <= 0 ? 0 : (a + stride - 1) / stride; }
+
+/* Largest output index o < n with o * stride <= a (-1 when none). */
+static int hark_last_valid(int a, int stride, int n) {
+  const int o = a < 0 ? -1 : a / stride;
+  return o < n - 1 ? o : n - 1;
+}
+
+/* Weight-stationary loop order: each weight sweeps the output rows it touches, so the
+ * inner loop is a plain multiply-add with no bounds checks. Every output still sums its
+ * terms in the order (input channel, ky, kx), starting from the bias. */
 static void hark_conv2d(const hark_conv_geom *g, const float *w, const float *b, const float *in,
                         float *out) {
   const int icg = g->in_c / g->groups, ocg = g->out_c / g->groups;
-  int o, y, x, ci, ky, kx;
+  const int plane_out = g->out_h * g->out_w, plane_in = g->in_h * g->in_w;
+  int o, ci, ky, kx, y, x;
   for (o = 0; o < g->out_c; o++) {
+    float *dst = out + (long)o * plane_out;
     const int first_in = (o / ocg) * icg;
-    for (y = 0; y < g->out_h; y++) {
-      for (x = 0; x < g->out_w; x++) {
-        float acc = b[o];
-        for (ci = 0; ci < icg; ci++) {
-          const float *plane = in + (long)(first_in + ci) * g->in_h * g->in_w;
-          const float *wk = w + ((long)o * icg + ci) * g->kh * g->kw;
-          for (ky = 0; ky < g->kh; ky++) {
-            const int iy = y * g->sh + ky - g->pad_top;
-            if (iy < 0 || iy >= g->in_h) {
-              continue;
-            }
-            for (kx = 0; kx < g->kw; kx++) {
-              const int ix = x * g->sw + kx - g->pad_left;
-              if (ix >= 0 && ix < g->in_w) {
-                acc += plane[iy * g->in_w + ix] * wk[ky * g->kw + kx];
-              }
+    for (y = 0; y < plane_out; y++) {
+      dst[y] = b[o];
+    }
+    for (ci = 0; ci < icg; ci++) {
+      const float *plane = in + (long)(first_in + ci) * plane_in;
+      const float *wk = w + ((long)o * icg + ci) * g->kh * g->kw;
+      for (ky = 0; ky < g->kh; ky++) {
+        const int y0 = hark_first_valid(g->pad_top - ky, g->sh);
+        const int y1 = hark_last_valid(g->in_h - 1 + g->pad_top - ky, g->sh, g->out_h);
+        for (kx = 0; kx < g->kw; kx++) {
+          const float wv = wk[ky * g->kw + kx];
+          const int x0 = hark_first_valid(g->pad_left - kx, g->sw);
+          const int x1 = hark_last_valid(g->in_w - 1 + g->pad_left - kx, g->sw, g->out_w);
+          for (y = y0; y <= y1; y++) {
+            const float *src = plane + (y * g->sh + ky - g->pad_top) * g->in_w + kx - g->pad_left;
+            float *d = dst + y * g->out_w;
+            for (x = x0; x <= x1; x++) {
+              d[x] += wv * src[x * g->sw];
             }
           }
         }
-        out[((long)o * g->out_h + y) * g->out_w + x] = acc;
       }
     }
   }
@@ -123,6 +138,9 @@ static hark_decision hark_last;
 static int hark_pending;
 
 static void hark_run_network(const float *input, float *logits);
+#ifdef HARK_NETWORK_HOOK
+void HARK_NETWORK_HOOK(int end);
+#endif
 
 /* In-place radix-2 complex FFT of HARK_N_FFT / 2 points; twiddles e^{-2 pi i k / n_fft}. */
 static void hark_fft(float *re, float *im) {
@@ -261,7 +279,13 @@ static void hark_window_done(uint32_t start) {
 #endif
   (void)mean;
   (void)var;
+#ifdef HARK_NETWORK_HOOK /* profiling: called before (0) and after (1) the network */
+  HARK_NETWORK_HOOK(0);
+#endif
   hark_run_network(hark_input, hark_logits_buf);
+#ifdef HARK_NETWORK_HOOK
+  HARK_NETWORK_HOOK(1);
+#endif
   {
     float top = hark_logits_buf[0], sum = 0.0f;
     for (i = 1; i < HARK_N_CLASSES; i++) {
