@@ -85,6 +85,7 @@ pub enum Command {
         "cat clip.wav | hark info -        audio from standard input",
         "hark info model.hark              what a trained model holds",
         "hark info --json model.hark       the same as one JSON object per input",
+        "hark info model.hark --target cortex-m4   flash, RAM and MACs of the C export; fits?",
         "hark info my-dataset/             the dataset check of `hark check`",
     ))]
     Info(InfoArgs),
@@ -216,10 +217,21 @@ pub struct InfoArgs {
     /// Print one JSON object per input (JSON lines) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// For model files: the flash, RAM and compute of `hark export --format c` on this
+    /// device, and whether it fits.
+    #[arg(long, value_enum)]
+    pub target: Option<Target>,
     #[command(flatten)]
     pub check: CheckOpts,
     #[command(flatten)]
     pub threads: ThreadsArg,
+}
+
+/// Devices `hark info --target` checks a model against.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Target {
+    /// Cortex-M4F with 512 KiB flash and 64 KiB RAM (STM32L476, the seed author's board).
+    CortexM4,
 }
 
 #[derive(Debug, Args)]

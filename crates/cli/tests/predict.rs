@@ -369,6 +369,17 @@ fn export_writes_onnx_to_a_file_or_stdout_and_refuses_what_it_cannot_name() {
     assert!(has(b"hark.labels") && has(br#"["low","high"]"#));
     assert!(has(b"hark.features") && has(b"Softmax"));
 
+    // The device budget: the C export's network MACs are the model summary's, and this
+    // tiny model fits the seed author's board.
+    let o = hark(&["info", "--json", utf8(&model), "--target", "cortex-m4"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(
+        v["target"]["c_float32"]["network_macs"],
+        v["macs_per_window"]
+    );
+    assert_eq!(v["target"]["fit"]["fits"], Value::Bool(true), "{v}");
+
     // `-o -` gives the same bytes on standard output.
     let o = hark(&["export", utf8(&model), "--format", "onnx", "-o", "-"]);
     assert!(o.status.success(), "{}", text(&o));

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hark_export::c::{HEADER_NAME, SOURCE_NAME, to_c};
+use hark_export::c::{CODE_RESERVE_BYTES, HEADER_NAME, SOURCE_NAME, STACK_RESERVE_BYTES, to_c};
 use hark_features::{FeatureConfig, StreamingExtractor, WindowNorm};
 use hark_infer::{
     DecisionConfig, HeldOut, ModelFile, ModelMeta, ModelWeights, PlanEngine, TrainingSummary,
@@ -516,6 +516,35 @@ fn an_emulated_cortex_m4_computes_harks_windows_and_logits_within_64_kib() {
         run.size
     );
     assert!(run.network_runs > 0 && run.network_instructions > 0);
+    // The budget `hark info --target` reports against what the linker laid out.
+    let section = |name: &str| -> usize {
+        run.size
+            .lines()
+            .find_map(|l| {
+                let mut f = l.split_whitespace();
+                (f.next() == Some(name)).then(|| f.next().and_then(|v| v.parse().ok()))?
+            })
+            .unwrap_or_else(|| panic!("no {name} in\n{}", run.size))
+    };
+    let harness_ram = 4 * 997 + 64; // its sample buffer and counters
+    let library_ram = section(".data") + section(".bss") - harness_ram;
+    assert!(
+        library_ram.abs_diff(budget.ram_bytes) <= budget.ram_bytes / 50,
+        "budget RAM {} vs linked {library_ram}",
+        budget.ram_bytes
+    );
+    let code = section(".text") - budget.flash_bytes();
+    assert!(
+        section(".text") > budget.flash_bytes() && code <= CODE_RESERVE_BYTES,
+        "budget flash {} vs linked .text {}",
+        budget.flash_bytes(),
+        section(".text")
+    );
+    assert!(
+        run.stack_peak as usize <= STACK_RESERVE_BYTES,
+        "stack {}",
+        run.stack_peak
+    );
     assert!(
         run.stack_peak > 0 && run.stack_peak < 8 * 1024,
         "stack {}",

@@ -12,14 +12,15 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use hark_export::c::{Budget, CODE_RESERVE_BYTES, Device, Fit, STACK_RESERVE_BYTES, fit};
 use hark_infer::ModelFile;
 use serde_json::{Value, json};
 
 use super::Outcome;
 use super::check::{dataset_check, is_dataset, summary_on_stderr, table, to_json};
 use super::input::shown;
-use crate::args::InfoArgs;
+use crate::args::{InfoArgs, Target};
 
 fn is_model_file(path: &Path) -> bool {
     path.extension()
@@ -52,13 +53,13 @@ pub fn info(args: &InfoArgs) -> Result<Outcome> {
             })
         } else if args.json {
             let value = if is_model_file(path) {
-                model_json(path)
+                model_json(path, args.target)
             } else {
                 audio_json(path)
             };
             value.map(|v| format!("{v}\n"))
         } else if is_model_file(path) {
-            model_info(path)
+            model_info(path, args.target)
         } else {
             audio_info(path)
         };
@@ -92,8 +93,9 @@ fn audio_json(path: &Path) -> Result<Value> {
 }
 
 /// `hark info --json model.hark`: what the text block shows, as fields.
-fn model_json(path: &Path) -> Result<Value> {
+fn model_json(path: &Path, target: Option<Target>) -> Result<Value> {
     let file = ModelFile::load(path)?;
+    let device = target.map(|t| device_fit(&file, t)).transpose()?;
     let m = &file.meta;
     let plan = m.plan()?;
     let s = hark_model::summary_of(&plan);
@@ -128,6 +130,7 @@ fn model_json(path: &Path) -> Result<Value> {
             "silent_clips": t.silent_clips,
         },
         "input_profile": m.input_profile,
+        "target": device.map(|(d, b, f)| json!({"device": d, "c_float32": b, "fit": f})),
         "held_out": h.is_known().then(|| json!({
             "protocol": h.protocol,
             "trained": h.trained.len(),
@@ -164,8 +167,52 @@ fn audio_info(path: &Path) -> Result<String> {
     ))
 }
 
+/// The C export's budget for `file` on `target`'s device.
+fn device_fit(file: &ModelFile, target: Target) -> Result<(Device, Budget, Fit)> {
+    let device = match target {
+        Target::CortexM4 => Device::cortex_m4(),
+    };
+    let budget = hark_export::c::to_c(file)
+        .context("cannot lay the model out as a C library for the device")?
+        .budget;
+    let f = fit(&budget, &device);
+    Ok((device, budget, f))
+}
+
+/// The `target:` lines of `hark info --target`.
+fn target_text(file: &ModelFile, target: Target) -> Result<String> {
+    let (d, b, f) = device_fit(file, target)?;
+    let kib = |x: usize| x as f64 / 1024.0;
+    let verdict = if f.fits {
+        "fits".to_string()
+    } else {
+        format!("does NOT fit: {}", f.problems.join(", "))
+    };
+    Ok(format!(
+        "  target:       {} ({:.0} KiB flash, {:.0} KiB RAM), C export in float32: {verdict}\n\
+         \x20               flash {:.1} KiB = {:.1} KiB weights + {:.1} KiB front-end tables + {:.0} KiB code reserve\n\
+         \x20               RAM {:.1} KiB = {:.1} KiB static buffers + {:.0} KiB stack reserve\n\
+         \x20               {} network MACs per window ({:.2} windows/s), {} front-end MACs per frame ({:.1} frames/s): {:.2} M MACs per second of audio\n",
+        d.name,
+        kib(d.flash_bytes),
+        kib(d.ram_bytes),
+        kib(f.flash_bytes),
+        kib(b.weight_bytes),
+        kib(b.table_bytes),
+        kib(CODE_RESERVE_BYTES),
+        kib(f.ram_bytes),
+        kib(b.ram_bytes),
+        kib(STACK_RESERVE_BYTES),
+        b.network_macs,
+        b.windows_per_second,
+        b.frontend_macs_per_frame,
+        b.frames_per_second,
+        b.macs_per_second() / 1e6,
+    ))
+}
+
 /// `hark info model.hark`.
-pub fn model_info(path: &Path) -> Result<String> {
+pub fn model_info(path: &Path, target: Option<Target>) -> Result<String> {
     let file = ModelFile::load(path)?;
     let m = &file.meta;
     let f = &m.features;
@@ -283,6 +330,9 @@ pub fn model_info(path: &Path) -> Result<String> {
             "  silent clips: {} left out of training (no window above the silence gate)\n",
             t.silent_clips
         );
+    }
+    if let Some(target) = target {
+        out += &target_text(&file, target)?;
     }
     Ok(out)
 }
