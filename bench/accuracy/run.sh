@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Accuracy runs recorded in RESULTS.md: FSDD (official split) and ESC-10 (5 official folds),
 # SB-CNN, no augmentation. Needs ../shared/data beside the checkout (or DATA=...).
-# Usage: bench/accuracy/run.sh [fsdd|esc10|all]   (outputs in bench/accuracy/out/)
+# Usage: bench/accuracy/run.sh [fsdd|esc10|esc10-stride-ds|all]   (outputs in bench/accuracy/out/)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data}
@@ -28,4 +28,11 @@ if [ "$what" = esc10 ] || [ "$what" = all ]; then
   # per-window mean/std normalisation, mean voting.
   /usr/bin/time -v "$hark" cv "$DATA/esc10" --folds official --preset urban --seed "$SEED" \
       --cache-dir "$OUT/cache" -o "$OUT/esc10-cv" 2> >(tee "$OUT/esc10-cv.log" >&2)
+fi
+
+if [ "$what" = esc10-stride-ds ]; then
+  # The same protocol with Stride-DS-24 (the microcontroller model; issue 10 exports it).
+  /usr/bin/time -v "$hark" cv "$DATA/esc10" --folds official --preset urban --seed "$SEED" \
+      --model stride-ds --cache-dir "$OUT/cache" -o "$OUT/esc10-stride-ds-cv" \
+      2> >(tee "$OUT/esc10-stride-ds-cv.log" >&2)
 fi

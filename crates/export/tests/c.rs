@@ -10,11 +10,11 @@ use std::process::Command;
 
 use hark_export::c::{CODE_RESERVE_BYTES, HEADER_NAME, SOURCE_NAME, STACK_RESERVE_BYTES, to_c};
 use hark_features::{FeatureConfig, StreamingExtractor, WindowNorm};
-use hark_infer::{
-    DecisionConfig, HeldOut, ModelFile, ModelMeta, ModelWeights, PlanEngine, TrainingSummary,
-};
-use hark_model::burn::tensor::Device;
+use hark_infer::{ModelFile, PlanEngine};
 use hark_model::{ModelConfig, SbCnnConfig, StrideDsConfig};
+
+mod common;
+use common::model;
 
 /// Largest log-mel difference (dB) between the C front end and hark (unnormalised windows).
 const DB_TOL: f32 = 1e-3;
@@ -95,41 +95,6 @@ fn stream(cfg: &FeatureConfig, clips: &[&str]) -> Vec<f32> {
     // A stretch of digital silence: the gate must mark its windows in both.
     y.extend(std::iter::repeat_n(0.0, cfg.sr as usize));
     y
-}
-
-fn model(cfg: ModelConfig, features: FeatureConfig, classes: usize) -> ModelFile {
-    let (mels, frames) = (features.n_mels, features.window_frames);
-    let device = Device::flex();
-    device.seed(11);
-    let net = cfg.init(mels, frames, classes, &device).expect("init");
-    let mut weights = ModelWeights::from_module(&net);
-    let mut z = 0x853C_49E6_748F_EA9B_u64;
-    for t in &mut weights.tensors {
-        for v in &mut t.data {
-            z = z
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let u = (z >> 40) as f32 / (1u64 << 24) as f32;
-            if t.name.ends_with("running_var") || t.name.ends_with("gamma") {
-                *v = 0.5 + u;
-            } else if t.name.ends_with("running_mean") || t.name.ends_with("beta") {
-                *v = u - 0.5;
-            }
-        }
-    }
-    ModelFile {
-        meta: ModelMeta {
-            model: cfg,
-            features,
-            class_names: (0..classes).map(|c| format!("class \"{c}\"")).collect(),
-            decision: DecisionConfig::default(),
-            input_shape: [1, mels, frames],
-            held_out: HeldOut::default(),
-            training: TrainingSummary::default(),
-            input_profile: None,
-        },
-        weights,
-    }
 }
 
 fn have_gcc() -> bool {

@@ -14,15 +14,13 @@ use hark_export::onnx::{
     PROBABILITIES, onnx_model_for, to_onnx,
 };
 use hark_features::{FeatureConfig, WindowExtractor};
-use hark_infer::{
-    DecisionConfig, HeldOut, ModelFile, ModelMeta, ModelWeights, NamedTensor, PlanEngine,
-    TrainingSummary,
-};
-use hark_model::burn::tensor::Device;
+use hark_infer::{DecisionConfig, ModelFile, ModelWeights, NamedTensor, PlanEngine};
 use hark_model::{Layer, LayerPlan, ModelConfig, Op, ParamOwner, SbCnnConfig, StrideDsConfig};
 use prost::Message;
 use serde_json::Value;
 use tract_onnx::prelude::*;
+
+mod common;
 
 /// Largest logit difference allowed between a runtime and hark, relative to
 /// `max(1, |logit|)`: float32 sums in a different order.
@@ -101,51 +99,9 @@ fn windows(cfg: &FeatureConfig) -> (Vec<f32>, usize) {
     (out, n.min(N_WINDOWS))
 }
 
-/// A model file with burn's seeded initial weights and BatchNorm statistics made far from
-/// the identity (so folding is exercised).
+/// A model at `mels x frames` with default features.
 fn model(cfg: ModelConfig, mels: usize, frames: usize, classes: usize) -> ModelFile {
-    let device = Device::flex();
-    device.seed(7);
-    let net = cfg
-        .init(mels, frames, classes, &device)
-        .expect("init model");
-    let mut weights = ModelWeights::from_module(&net);
-    let mut z = 0x9E37_79B9_u64;
-    let mut next = move || {
-        z = z.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        (z >> 40) as f32 / (1u64 << 24) as f32
-    };
-    for t in &mut weights.tensors {
-        for v in &mut t.data {
-            if t.name.ends_with("running_var") || t.name.ends_with("gamma") {
-                *v = 0.5 + next();
-            } else if t.name.ends_with("running_mean") || t.name.ends_with("beta") {
-                *v = next() - 0.5;
-            }
-        }
-    }
-    ModelFile {
-        meta: meta(cfg, mels, frames, classes),
-        weights,
-    }
-}
-
-/// Metadata of a model with default features at `mels x frames` and `classes` classes.
-fn meta(model: ModelConfig, mels: usize, frames: usize, classes: usize) -> ModelMeta {
-    ModelMeta {
-        model,
-        features: FeatureConfig {
-            n_mels: mels,
-            window_frames: frames,
-            ..Default::default()
-        },
-        class_names: (0..classes).map(|c| format!("class {c}")).collect(),
-        decision: DecisionConfig::default(),
-        input_shape: [1, mels, frames],
-        held_out: HeldOut::default(),
-        training: TrainingSummary::default(),
-        input_profile: None,
-    }
+    common::model(cfg, common::features(mels, frames), classes)
 }
 
 fn cases() -> Vec<(&'static str, ModelFile)> {
@@ -345,7 +301,11 @@ fn an_unfoldable_batch_norm_is_exported_as_a_per_channel_affine() {
     let weights = ModelWeights { tensors };
     let engine = PlanEngine::new(&plan, &weights).expect("engine");
     // The architecture named in the metadata is not this plan's; only the metadata reads it.
-    let meta = meta(ModelConfig::default(), mels, frames, classes);
+    let meta = common::meta(
+        ModelConfig::default(),
+        common::features(mels, frames),
+        classes,
+    );
     let proto = onnx_model_for(&engine, &meta).expect("export");
     let ops: Vec<&str> = proto
         .graph
