@@ -178,7 +178,7 @@ pub enum Command {
     /// feature settings travel in its metadata (`hark.labels`, `hark.features`,
     /// `hark.decision`, JSON).
     ///
-    /// The C library (`hark_model.h`, `hark_model.c`; C99, float32, no malloc, only libm)
+    /// The C library (`hark_model.h`, `hark_model.c`; C99, float32, no malloc, libm only)
     /// runs the whole pipeline: samples in, the model's own front end (framing, FFT, mel,
     /// dB, silence gate, normalisation), the network, a decision per window. Its flash,
     /// RAM and MACs are printed and written in the header.
@@ -217,8 +217,8 @@ pub struct InfoArgs {
     /// Print one JSON object per input (JSON lines) instead of text.
     #[arg(long)]
     pub json: bool,
-    /// For model files: the flash, RAM and compute of `hark export --format c` on this
-    /// device, and whether it fits.
+    /// For model files (ignored for audio and datasets): the flash, RAM and compute of
+    /// `hark export --format c` on this device, and whether it fits.
     #[arg(long, value_enum)]
     pub target: Option<Target>,
     #[command(flatten)]

@@ -380,6 +380,16 @@ fn export_writes_onnx_to_a_file_or_stdout_and_refuses_what_it_cannot_name() {
     );
     assert_eq!(v["target"]["fit"]["fits"], Value::Bool(true), "{v}");
 
+    // C: a folder with the header and the source, the class names escaped in the source.
+    let c_dir = dir.path().join("fw");
+    let o = hark(&["export", utf8(&model), "--format", "c", "-o", utf8(&c_dir)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let header = std::fs::read_to_string(c_dir.join("hark_model.h")).expect("header");
+    assert!(header.contains("#define HARK_N_CLASSES 2"), "{header}");
+    assert!(header.contains("#define HARK_SAMPLE_RATE 8000"), "{header}");
+    let source = std::fs::read_to_string(c_dir.join("hark_model.c")).expect("source");
+    assert!(source.contains(r#""low","#) && source.contains("hark_run_network"));
+
     // `-o -` gives the same bytes on standard output.
     let o = hark(&["export", utf8(&model), "--format", "onnx", "-o", "-"]);
     assert!(o.status.success(), "{}", text(&o));

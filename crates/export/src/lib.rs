@@ -22,10 +22,10 @@ use hark_infer::InferError;
 pub enum ExportError {
     /// The model file's plan or weights could not be compiled; re-train or re-save the model
     /// with this version of hark.
-    #[error("the model cannot be compiled for export")]
+    #[error("the model cannot be compiled for export (re-save it with this hark: `hark train`)")]
     Model(#[from] InferError),
     /// Metadata could not be written as JSON (a bug: please report it).
-    #[error("cannot write the model's metadata as JSON")]
+    #[error("cannot write the model's metadata as JSON (a bug in hark: please report it)")]
     Json(#[from] serde_json::Error),
     /// The compiled model has a step this exporter has no operator for.
     #[error("{format} export cannot write {step}")]

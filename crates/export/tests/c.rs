@@ -9,21 +9,28 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use hark_export::c::{CODE_RESERVE_BYTES, HEADER_NAME, SOURCE_NAME, STACK_RESERVE_BYTES, to_c};
-use hark_features::{FeatureConfig, StreamingExtractor, WindowNorm};
+use hark_features::{FeatureConfig, MelNorm, MelScale, StreamingExtractor, WindowNorm};
 use hark_infer::{ModelFile, PlanEngine};
 use hark_model::{ModelConfig, SbCnnConfig, StrideDsConfig};
 
 mod common;
 use common::model;
 
-/// Largest log-mel difference (dB) between the C front end and hark (unnormalised windows).
+/// Largest log-mel difference (dB) between the C front end and hark (windows without
+/// normalisation or with max normalisation, which stay in dB).
 const DB_TOL: f32 = 1e-3;
 /// Largest difference of normalised window values (mean/std normalisation).
 const NORM_TOL: f32 = 1e-4;
 /// Largest logit difference, relative to `max(1, |logit|)`.
 const LOGIT_TOL: f32 = 1e-4;
-/// Samples per `fread` in the driver: odd, so windows complete mid-chunk.
+/// Samples per `fread` in the driver: odd, so windows complete mid-chunk (tests/m4/main.c
+/// reads the same).
 const CHUNK: usize = 997;
+/// RAM of the Cortex-M4 harness itself: its sample buffer (`CHUNK` floats) and counters.
+const HARNESS_RAM_BYTES: usize = 4 * CHUNK + 64;
+/// Largest relative difference between the RAM the budget reports and what the linker
+/// placed (the budget rounds the library's few scalars up).
+const BUDGET_TOL: f64 = 0.02;
 
 const DRIVER: &str = r#"
 #include "hark_model.h"
@@ -227,10 +234,10 @@ fn compare(what: &str, file: &ModelFile, y: &[f32], c: &[Record]) {
     let mut logits = vec![0.0; k];
     assert_eq!(c.len(), windows.len(), "{what}: number of windows");
     assert!(windows.iter().any(|w| w.silent) && windows.iter().any(|w| !w.silent));
-    let tol = if cfg.normalization == WindowNorm::None {
-        DB_TOL
-    } else {
+    let tol = if cfg.normalization == WindowNorm::MeanStd {
         NORM_TOL
+    } else {
+        DB_TOL // dB values (max normalisation only shifts them)
     };
     for (r, w) in c.iter().zip(&windows) {
         assert_eq!(r.start, w.start_frame, "{what}: window start");
@@ -314,6 +321,24 @@ fn generated_c_computes_harks_windows_and_logits() {
     check(
         "Stride-DS, dB windows, band-limited, relative gate",
         &model(ModelConfig::StrideDs(StrideDsConfig::default()), db, 3),
+        &FSDD,
+    );
+    // The less common settings: no centring, magnitude spectrum, a window shorter than the
+    // FFT, HTK mels without area normalisation, max normalisation, windows that do not overlap.
+    let odd = FeatureConfig {
+        center: false,
+        power: 1.0,
+        win_length: Some(200),
+        mel_scale: MelScale::Htk,
+        mel_norm: MelNorm::None,
+        normalization: WindowNorm::Max,
+        overlap: 0.0,
+        top_db: Some(60.0),
+        ..FeatureConfig::speech()
+    };
+    check(
+        "SB-CNN, uncentred magnitude HTK mels, max normalisation, no overlap",
+        &model(ModelConfig::SbCnn(SbCnnConfig::default()), odd, 4),
         &FSDD,
     );
 }
@@ -491,10 +516,9 @@ fn an_emulated_cortex_m4_computes_harks_windows_and_logits_within_64_kib() {
             })
             .unwrap_or_else(|| panic!("no {name} in\n{}", run.size))
     };
-    let harness_ram = 4 * 997 + 64; // its sample buffer and counters
-    let library_ram = section(".data") + section(".bss") - harness_ram;
+    let library_ram = section(".data") + section(".bss") - HARNESS_RAM_BYTES;
     assert!(
-        library_ram.abs_diff(budget.ram_bytes) <= budget.ram_bytes / 50,
+        library_ram.abs_diff(budget.ram_bytes) as f64 <= BUDGET_TOL * budget.ram_bytes as f64,
         "budget RAM {} vs linked {library_ram}",
         budget.ram_bytes
     );
@@ -510,9 +534,5 @@ fn an_emulated_cortex_m4_computes_harks_windows_and_logits_within_64_kib() {
         "stack {}",
         run.stack_peak
     );
-    assert!(
-        run.stack_peak > 0 && run.stack_peak < 8 * 1024,
-        "stack {}",
-        run.stack_peak
-    );
+    assert!(run.stack_peak > 0, "the stack was not painted");
 }

@@ -43,7 +43,8 @@ fn format_from_extension(path: &Path) -> Result<ExportFormat> {
     match path.extension().and_then(|e| e.to_str()) {
         Some(e) if e.eq_ignore_ascii_case("onnx") => Ok(ExportFormat::Onnx),
         _ => bail!(
-            "cannot tell the export format from {}: name it *.onnx or give --format",
+            "cannot tell the export format from {}: name it *.onnx, or give --format onnx \
+             (one file) or --format c (a folder)",
             path.display()
         ),
     }

@@ -332,7 +332,8 @@ pub fn model_info(path: &Path, target: Option<Target>) -> Result<String> {
         );
     }
     if let Some(target) = target {
-        out += &target_text(&file, target)?;
+        out += &target_text(&file, target)
+            .unwrap_or_else(|e| format!("  target:       cannot export as C: {e:#}\n"));
     }
     Ok(out)
 }

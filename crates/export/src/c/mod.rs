@@ -3,7 +3,8 @@
 //!
 //! Two files: `hark_model.h` (the API, the model's rate and window, class names, the
 //! budget) and `hark_model.c` (tables, weights, and [`RUNTIME`]: the front end and the layer
-//! kernels). No malloc, every buffer static and sized here, nothing but libm. The front end
+//! kernels). No malloc, every buffer static and sized here; it calls libm and `memset` /
+//! `memmove` only, and needs a 32-bit `int` (Cortex-M, RISC-V, ESP32). The front end
 //! mirrors hark-features' `StreamingExtractor` (framing, Hann window, real FFT, mel
 //! filterbank with the model's own weights, dB, top_db clip, silence gates, per-window
 //! normalisation); the network runs the plan engine's compiled steps, BatchNorm folded, so
@@ -12,7 +13,8 @@
 //! Streaming semantics: frames are computed as soon as their samples arrive and full
 //! windows are emitted at frames `0, H, 2H, ...` (no end-of-signal padding: a device
 //! never sees the end). `hark_push_samples` returns after each completed window so that
-//! its decision can be read with `hark_poll_decision`.
+//! its decision can be read with `hark_poll_decision`. Frame numbers are 32-bit: they wrap
+//! after 2^32 frames (3.1 years of 22.05 kHz audio at hop 512), when one window is lost.
 //!
 //! Supported feature settings: `n_fft` a power of two (at least 4), `hop_length <= n_fft`,
 //! `center` with zero padding or no centring. Others are refused with the reason.
@@ -99,7 +101,7 @@ pub fn to_c(file: &ModelFile) -> Result<CLibrary, ExportError> {
     );
     let _ = writeln!(
         w,
-        "#include \"{HEADER_NAME}\"\n#include <math.h>\n#include <string.h>\n"
+        "#include \"{HEADER_NAME}\"\n#include <limits.h>\n#include <math.h>\n#include <string.h>\n"
     );
     defines(w, file);
     let tables = tables::write(w, cfg)?;
@@ -161,13 +163,15 @@ fn check_supported(cfg: &FeatureConfig) -> Result<(), ExportError> {
     let m = cfg.n_fft / 2;
     if m < 2 || !m.is_power_of_two() {
         return refuse(format!(
-            "n_fft = {} (the C front end's FFT needs a power of two, at least 4)",
+            "n_fft = {} (the C front end's FFT needs a power of two, at least 4: retrain \
+             with --n-fft 256, 512, 1024 or 2048)",
             cfg.n_fft
         ));
     }
     if cfg.hop_length > cfg.n_fft {
         return refuse(format!(
-            "hop_length = {} > n_fft = {} (frames that skip samples)",
+            "hop_length = {} > n_fft = {} (frames that skip samples: retrain with a \
+             --hop-length of at most n_fft)",
             cfg.hop_length, cfg.n_fft
         ));
     }
@@ -256,7 +260,10 @@ fn header(file: &ModelFile, b: &Budget) -> String {
          *   while (n > 0) { size_t used = hark_push_samples(x, n); x += used; n -= used;\n \
          *     hark_decision d; if (hark_poll_decision(&d)) { ... d.class_index ... } }\n */\n",
     );
-    h.push_str("#ifndef HARK_MODEL_H\n#define HARK_MODEL_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n");
+    h.push_str(
+        "#ifndef HARK_MODEL_H\n#define HARK_MODEL_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n\
+         #ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
+    );
     for (name, v) in [
         ("HARK_SAMPLE_RATE", cfg.sr as usize),
         ("HARK_N_FFT", cfg.n_fft),
@@ -298,6 +305,7 @@ fn header(file: &ModelFile, b: &Budget) -> String {
          int hark_poll_decision(hark_decision *out);\n\
          /* The last window as the network saw it: [HARK_N_MELS][HARK_WINDOW_FRAMES]. */\n\
          const float *hark_window(void);\n\n\
+         #ifdef __cplusplus\n}\n#endif\n\n\
          #endif /* HARK_MODEL_H */\n",
     );
     h

@@ -1,9 +1,14 @@
 /* ---- hark runtime (crates/export/src/c/runtime.c): front end and layer kernels. ----
  * The generated part above defines the HARK_* sizes, the tables (hark_hann, hark_tw_cos,
  * hark_tw_sin, hark_mel_*) and the layer constants; hark_run_network() below it calls the
- * kernels. Everything is static: no malloc, only libm. Mirrors hark-features'
- * StreamingExtractor (frames as soon as their samples arrive, full windows only) and the
- * plan engine (BatchNorm folded into the convolutions). */
+ * kernels. Everything is static: no malloc; libm (log10f, log10, expf, sqrt, sqrtf, powf)
+ * and memset/memmove only. Needs a 32-bit int. Mirrors hark-features' StreamingExtractor
+ * (frames as soon as their samples arrive, full windows only) and the plan engine
+ * (BatchNorm folded into the convolutions). */
+
+#if INT_MAX < 2147483647
+#error "hark_model.c needs a 32-bit int"
+#endif
 
 /* Convolution geometry, as hark-kernels' Conv2d. */
 typedef struct {
@@ -50,10 +55,11 @@ static void hark_conv2d(const hark_conv_geom *g, const float *w, const float *b,
           const int x0 = hark_first_valid(g->pad_left - kx, g->sw);
           const int x1 = hark_last_valid(g->in_w - 1 + g->pad_left - kx, g->sw, g->out_w);
           for (y = y0; y <= y1; y++) {
-            const float *src = plane + (y * g->sh + ky - g->pad_top) * g->in_w + kx - g->pad_left;
-            float *d = dst + y * g->out_w;
+            /* A pointer to a valid row; the column index is >= 0 for x >= x0. */
+            const float *row = plane + (long)(y * g->sh + ky - g->pad_top) * g->in_w;
+            float *d = dst + (long)y * g->out_w;
             for (x = x0; x <= x1; x++) {
-              d[x] += wv * src[x * g->sw];
+              d[x] += wv * row[x * g->sw + kx - g->pad_left];
             }
           }
         }
@@ -181,13 +187,17 @@ static void hark_fft(float *re, float *im) {
  * dB (reference 1, floor amin). Returns the frame's mean energy sum((w x)^2) / sum(w^2). */
 static float hark_frame(const float *x, float *db) {
   const int m = HARK_N_FFT / 2;
-  float acc = 0.0f, spec_k;
+  /* Energy in eight lanes (sample i into lane i % 8), combined as hark-features combines
+   * them, so that the silence gates decide alike. */
+  float lane[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}, spec_k, energy;
   int k, b;
   for (k = 0; k < m; k++) {
     hark_re[k] = x[2 * k] * hark_hann[2 * k];
     hark_im[k] = x[2 * k + 1] * hark_hann[2 * k + 1];
-    acc += hark_re[k] * hark_re[k] + hark_im[k] * hark_im[k];
+    lane[(2 * k) & 7] += hark_re[k] * hark_re[k];
+    lane[(2 * k + 1) & 7] += hark_im[k] * hark_im[k];
   }
+  energy = ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
   hark_fft(hark_re, hark_im);
   for (k = 0; k <= m; k++) {
     const int a = k % m, r = (m - k) % m;
@@ -210,7 +220,7 @@ static float hark_frame(const float *x, float *db) {
     }
     db[b] = 10.0f * log10f(sum > HARK_AMIN ? sum : HARK_AMIN);
   }
-  return (float)((double)acc / HARK_WINDOW_ENERGY);
+  return (float)((double)energy / HARK_WINDOW_ENERGY);
 }
 
 /* The window of frames start .. start + window_frames - 1: top_db clip, silence gates,

@@ -37,7 +37,8 @@ pub(super) fn write(w: &mut String, cfg: &FeatureConfig) -> Result<usize, Export
         return Err(ExportError::Unsupported {
             format: "C",
             step: format!(
-                "a mel filterbank of {} weights (at most 65535)",
+                "a mel filterbank of {} weights (at most 65535: retrain with fewer --n-mels \
+                 or a smaller --n-fft)",
                 weights.len()
             ),
         });

@@ -32,7 +32,7 @@ use proto::{
 
 /// ONNX operator set written.
 pub const OPSET: i64 = 18;
-/// ONNX IR version written (the one that introduced opset 18).
+/// ONNX IR version written (what onnx 1.13, which introduced opset 18, writes with it).
 pub const IR_VERSION: i64 = 8;
 /// Name of the graph input.
 pub const INPUT: &str = "window";
