@@ -104,13 +104,6 @@ fn stream(cfg: &FeatureConfig, clips: &[&str]) -> Vec<f32> {
     y
 }
 
-fn have_gcc() -> bool {
-    Command::new("gcc")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 #[track_caller]
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run");
@@ -288,7 +281,7 @@ const FSDD: [&str; 3] = [
 
 #[test]
 fn generated_c_computes_harks_windows_and_logits() {
-    if !have_gcc() {
+    if !have("gcc") {
         println!("SKIP: gcc not found; the C export is not compiled");
         return;
     }
