@@ -383,6 +383,10 @@ fn in_range(s: &str, lo: f64, hi: f64, hi_inclusive: bool, what: &str) -> Result
 }
 
 /// A probability in [0, 1] (thresholds).
+fn augment_spec(s: &str) -> Result<hark_train::AugmentConfig, String> {
+    hark_train::AugmentConfig::parse(s).map_err(|e| e.to_string())
+}
+
 fn probability(s: &str) -> Result<f32, String> {
     in_range(s, 0.0, 1.0, true, "a probability from 0 to 1").map(|v| v as f32)
 }
@@ -646,6 +650,20 @@ pub struct TrainOpts {
     /// Store no unknown-threshold: every clip gets a class.
     #[arg(long, conflicts_with_all = ["target_precision", "keep_correct"])]
     pub no_threshold: bool,
+    /// Augment the training windows, drawn afresh every epoch: comma-separated
+    /// NAME[=ARGS][@P] items. `specaugment` masks 2 spans of up to 8 mel bands and 2 of up to
+    /// 25% of the frames with the window's mean (`freqmask=COUNTxBANDS`,
+    /// `timemask=COUNTxPERCENT%` set them apart); `mixup[=ALPHA]` mixes each window with
+    /// another of its batch, and the targets likewise, by Beta(ALPHA, ALPHA) (default 0.2);
+    /// `@P` applies an item to a share P of the windows. The draws follow --seed; the setting
+    /// is saved in the model file (`hark info` shows it). Example:
+    /// --augment specaugment,mixup=0.2
+    #[arg(long, value_name = "SPEC", default_value = "none", value_parser = augment_spec)]
+    pub augment: hark_train::AugmentConfig,
+    /// Write what augmentation did to every training window in every epoch, as JSON lines
+    /// (epoch, window, file, masks, mixup partner and weight).
+    #[arg(long, value_name = "FILE")]
+    pub log_augment: Option<PathBuf>,
     /// Feature cache folder [default: $HARK_CACHE_DIR, else ~/.cache/hark].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use hark_data::{ExtractObserver, ExtractStats};
-use hark_train::{EpochStats, TrainObserver};
+use hark_train::{Applied, EpochStats, TrainObserver};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// True once Ctrl-C was pressed (the command's exit code is then 130).
@@ -130,15 +130,77 @@ impl PredictBar {
     }
 }
 
+/// `--log-augment FILE`: one JSON line per augmented training window, written atomically
+/// (the file appears, complete, when [`AugmentLog::commit`] is called).
+pub struct AugmentLog {
+    out: std::io::BufWriter<hark_io::AtomicFile>,
+    files: Vec<String>,
+    fold: Option<u32>,
+    error: Option<std::io::Error>,
+}
+
+impl AugmentLog {
+    /// A log at `path`; `files[clip id]` names each training clip.
+    pub fn create(path: &std::path::Path, files: Vec<String>) -> std::io::Result<AugmentLog> {
+        Ok(AugmentLog {
+            out: std::io::BufWriter::new(hark_io::AtomicFile::create(path)?),
+            files,
+            fold: None,
+            error: None,
+        })
+    }
+
+    /// Tag the following lines with a cross-validation fold.
+    pub fn set_fold(&mut self, fold: u32) {
+        self.fold = Some(fold);
+    }
+
+    fn write(&mut self, applied: &[Applied]) {
+        use std::io::Write;
+        if self.error.is_some() {
+            return;
+        }
+        for a in applied {
+            let mut v = serde_json::to_value(a).unwrap_or_default();
+            if let Some(obj) = v.as_object_mut() {
+                if let Some(f) = self.fold {
+                    obj.insert("fold".into(), f.into());
+                }
+                let file = self.files.get(a.clip as usize).cloned().unwrap_or_default();
+                obj.insert("file".into(), file.into());
+            }
+            if let Err(e) = writeln!(self.out, "{v}") {
+                self.error = Some(e);
+                return;
+            }
+        }
+    }
+
+    /// Flush and move the finished log into place; the first write error, if any.
+    pub fn commit(self) -> std::io::Result<()> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.out.into_inner().map_err(|e| e.into_error())?.commit()
+    }
+}
+
 /// Draws one bar per epoch with loss and accuracy; prints a line per finished epoch.
-pub struct BarObserver {
+pub struct BarObserver<'a> {
     bar: ProgressBar,
     epochs: usize,
     quiet: bool,
     prefix: String,
+    augment_log: Option<&'a mut AugmentLog>,
 }
 
-impl BarObserver {
+impl<'a> BarObserver<'a> {
+    /// Also write what augmentation applied to `log`.
+    pub fn with_augment_log(mut self, log: Option<&'a mut AugmentLog>) -> Self {
+        self.augment_log = log;
+        self
+    }
+
     /// One bar for `epochs` epochs, lines prefixed with `prefix` (e.g. `[fold 3]`).
     pub fn new(epochs: usize, quiet: bool, prefix: &str) -> Self {
         let bar = if quiet {
@@ -159,11 +221,22 @@ impl BarObserver {
             epochs,
             quiet,
             prefix: prefix.to_string(),
+            augment_log: None,
         }
     }
 }
 
-impl TrainObserver for BarObserver {
+impl TrainObserver for BarObserver<'_> {
+    fn wants_augment_log(&self) -> bool {
+        self.augment_log.is_some()
+    }
+
+    fn on_augment(&mut self, applied: &[Applied]) {
+        if let Some(log) = self.augment_log.as_deref_mut() {
+            log.write(applied);
+        }
+    }
+
     fn on_batch(&mut self, done: usize, total: usize) {
         self.bar.set_length(total as u64);
         self.bar.set_position(done as u64);
@@ -178,8 +251,13 @@ impl TrainObserver for BarObserver {
             (Some(l), Some(a)) => format!("  val loss {l:.4} window acc {:.1}%", a * 100.0),
             _ => String::new(),
         };
+        let augment = if s.augment_seconds > 0.0 {
+            format!(" (augmentation {:.2} s)", s.augment_seconds)
+        } else {
+            String::new()
+        };
         let line = format!(
-            "{}epoch {:>3}: loss {:.4} window acc {:.1}%{val}  lr {:.2e}  {:.1} s  {:.0} windows/s",
+            "{}epoch {:>3}: loss {:.4} window acc {:.1}%{val}  lr {:.2e}  {:.1} s{augment}  {:.0} windows/s",
             if self.prefix.is_empty() {
                 String::new()
             } else {
@@ -201,7 +279,7 @@ impl TrainObserver for BarObserver {
     }
 }
 
-impl Drop for BarObserver {
+impl Drop for BarObserver<'_> {
     fn drop(&mut self) {
         self.bar.finish_and_clear();
     }

@@ -889,6 +889,7 @@ fn spectrogram_shows_what_the_model_sees() {
     let manifest = demo_manifest(dir.path());
     let model = dir.path().join("m.hark");
     let m = model.to_str().expect("utf8");
+    let log = dir.path().join("augment.jsonl");
     let o = hark(&[
         "train",
         manifest.to_str().expect("utf8"),
@@ -901,11 +902,41 @@ fn spectrogram_shows_what_the_model_sees() {
         "-q",
         "--threads",
         "2",
+        "--augment",
+        "specaugment,mixup=0.3@0.5",
+        "--log-augment",
+        log.to_str().expect("utf8"),
         "--cache-dir",
         dir.path().join("cache").to_str().expect("utf8"),
     ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(o.stderr.is_empty(), "-q: {}", text(&o));
+    // The augmentation is saved in the model file and logged per training window.
+    let info = hark(&["info", m]);
+    let shown = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        shown.contains("augmentation: freqmask=2x8@1,timemask=2x0.25@1,mixup=0.3@0.5"),
+        "{shown}"
+    );
+    let logged = std::fs::read_to_string(&log).expect("augmentation log");
+    let lines: Vec<serde_json::Value> = logged
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        assert_eq!(l["epoch"], 1, "{l}");
+        assert!(
+            l["file"].as_str().is_some_and(|f| f.ends_with(".wav")),
+            "{l}"
+        );
+        assert_eq!(l["freq_masks"].as_array().map(Vec::len), Some(2), "{l}");
+    }
+    let mixed = lines.iter().filter(|l| !l["mixup"].is_null()).count();
+    assert!(
+        mixed > 0 && mixed < lines.len(),
+        "@0.5 mixes some windows: {mixed}"
+    );
 
     // 0.3 s tone, 1 s of digital silence, 0.3 s tone at 8 kHz: windows in the gap are skipped.
     let tone = |f: f32, n: usize| -> Vec<i16> {

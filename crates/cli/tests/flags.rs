@@ -67,6 +67,8 @@ const VALUES: &[(&str, &str, Option<&str>)] = &[
     ("mic", "USB", None),
     ("collar", "0.25", Some("0")),
     ("target", "cortex-m4", Some("avr")),
+    ("augment", "specaugment,mixup=0.2", Some("stretch=0.8:1.25")),
+    ("log_augment", "augment.jsonl", None),
 ];
 
 /// Flags whose values differ between subcommands: (subcommand, flag id, valid, invalid).

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::TrainError;
+use crate::{AugmentConfig, TrainError};
 
 /// Optimiser and its learning rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +101,8 @@ pub struct TrainConfig {
     /// Share of clips held out for validation by callers that have no validation set or
     /// fold (split by clip, stratified: see [`crate::WindowSet::split_by_clip`]). Default 0.15.
     pub validation_fraction: f32,
+    /// Augmentation of the training windows. Default: none.
+    pub augment: AugmentConfig,
 }
 
 impl Default for TrainConfig {
@@ -117,6 +119,7 @@ impl Default for TrainConfig {
             class_weights: false,
             seed: 42,
             validation_fraction: 0.15,
+            augment: AugmentConfig::default(),
         }
     }
 }
@@ -171,6 +174,6 @@ impl TrainConfig {
                 format!("must be in [0, 1), got {}", self.validation_fraction),
             ));
         }
-        Ok(())
+        self.augment.validate()
     }
 }

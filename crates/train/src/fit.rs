@@ -18,7 +18,7 @@ use hark_model::{Classifier, ModelConfig};
 use crate::rng::SplitMix64;
 use hark_infer::ModelWeights;
 
-use crate::{LrSchedule, OptimizerConfig, TrainConfig, TrainError, WindowSet};
+use crate::{Applied, Augmenter, LrSchedule, OptimizerConfig, TrainConfig, TrainError, WindowSet};
 
 /// Statistics of one finished epoch.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +39,8 @@ pub struct EpochStats {
     pub seconds: f32,
     /// Training throughput (windows per second of the training part).
     pub windows_per_sec: f32,
+    /// Seconds of the epoch spent augmenting batches (0 without augmentation).
+    pub augment_seconds: f32,
 }
 
 /// Receives progress from [`train`]; the CLI draws progress bars with it.
@@ -47,6 +49,13 @@ pub trait TrainObserver {
     fn on_epoch(&mut self, stats: &EpochStats);
     /// Called after every batch: `done` of `total` batches of this epoch.
     fn on_batch(&mut self, _done: usize, _total: usize) {}
+    /// True when [`TrainObserver::on_augment`] should receive what augmentation applied.
+    fn wants_augment_log(&self) -> bool {
+        false
+    }
+    /// Called after every augmented batch with one record per example, when
+    /// [`TrainObserver::wants_augment_log`] is true.
+    fn on_augment(&mut self, _applied: &[Applied]) {}
 }
 
 /// An observer that ignores everything.
@@ -141,6 +150,10 @@ pub fn train(
     let mut order: Vec<usize> = (0..train.len()).collect();
     let n_batches = train.len().div_ceil(cfg.batch_size);
     let mut batch = Batch::new(cfg.batch_size, train.window_len(), n_classes);
+    let mut augmenter = (!cfg.augment.is_off())
+        .then(|| Augmenter::new(&cfg.augment, cfg.seed))
+        .transpose()?;
+    let mut applied = Vec::new();
 
     let mut history = Vec::new();
     let mut best: Option<(f32, usize, ModelWeights)> = None;
@@ -160,6 +173,7 @@ pub fn train(
         let t0 = Instant::now();
         rng.shuffle(&mut order);
         let (mut loss_sum, mut loss_n, mut correct, mut seen) = (0f64, 0usize, 0usize, 0usize);
+        let mut augment_seconds = 0f32;
         for (bi, idx) in order.chunks(cfg.batch_size).enumerate() {
             if stop.load(Ordering::Relaxed) {
                 interrupted = true;
@@ -169,6 +183,16 @@ pub fn train(
                 continue; // BatchNorm cannot normalise a single window
             }
             batch.fill(train, idx, &weights_per_class);
+            if let Some(aug) = augmenter.as_mut() {
+                let ta = Instant::now();
+                let log = observer.wants_augment_log().then_some(&mut applied);
+                aug.apply(epoch, train, idx, &mut batch.x, &mut batch.target, log);
+                augment_seconds += ta.elapsed().as_secs_f32();
+                if !applied.is_empty() {
+                    observer.on_augment(&applied);
+                    applied.clear();
+                }
+            }
             let x = batch.input(h, w, &device);
             let target = batch.target(&device);
             let logits = net.forward(x);
@@ -199,6 +223,7 @@ pub fn train(
             lr,
             seconds: t0.elapsed().as_secs_f32(),
             windows_per_sec: seen as f32 / train_secs.max(1e-9),
+            augment_seconds,
         };
         observer.on_epoch(&stats);
         history.push(stats);

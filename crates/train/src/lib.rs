@@ -5,6 +5,7 @@
 //! - [`WindowSet`]: feature windows in memory, with labels and clip ids.
 //! - [`train`] with a [`TrainConfig`]: seeded, early-stopping training returning the best
 //!   [`hark_infer::ModelWeights`] and the epoch history ([`write_history_csv`], [`render_history_png`]).
+//! - [`AugmentConfig`]: SpecAugment masks and mixup applied per batch ([`Augmenter`]).
 //! - [`stratified_split`]: the one seeded, stratified hold-out split every caller uses.
 //!
 //! Training runs burn with autodiff and optimisers; the resulting weights go into a
@@ -12,6 +13,7 @@
 //!
 //! Threads: the Flex CPU backend uses rayon; `RAYON_NUM_THREADS` limits it.
 
+mod augment;
 mod config;
 mod error;
 mod fit;
@@ -20,6 +22,7 @@ mod rng;
 mod split;
 mod windows;
 
+pub use augment::{Applied, AugmentConfig, Augmenter, FreqMask, Mixed, Mixup, TimeMask};
 pub use config::{LrSchedule, OptimizerConfig, TrainConfig};
 pub use error::TrainError;
 pub use fit::{EpochStats, NoObserver, TrainObserver, TrainOutcome, train, train_device};

@@ -499,3 +499,80 @@ fn history_csv_and_png_are_written() {
         std::fs::copy(&png, keep).expect("copy");
     }
 }
+
+/// Collects what augmentation applied.
+#[derive(Default)]
+struct Recorder(Vec<Applied>);
+
+impl TrainObserver for Recorder {
+    fn on_epoch(&mut self, _stats: &EpochStats) {}
+    fn wants_augment_log(&self) -> bool {
+        true
+    }
+    fn on_augment(&mut self, applied: &[Applied]) {
+        self.0.extend_from_slice(applied);
+    }
+}
+
+/// Each example's augmentation derives from (seed, epoch, window): the same with 1 and 2
+/// threads, different with another seed, and drawn afresh every epoch.
+#[test]
+fn augmented_batches_are_the_same_at_one_and_two_threads() {
+    let data = dataset(4, 3, 5);
+    let cfg = TrainConfig {
+        augment: AugmentConfig::parse("specaugment,mixup").expect("spelling"),
+        ..tiny_cfg(2, 7)
+    };
+    let record = |threads: usize, cfg: &TrainConfig| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let mut r = Recorder::default();
+            train(
+                &tiny_sbcnn(),
+                cfg,
+                3,
+                &data,
+                None,
+                &mut r,
+                &AtomicBool::new(false),
+            )
+            .expect("training runs");
+            r.0
+        })
+    };
+    let one = record(1, &cfg);
+    assert_eq!(one.len(), 2 * data.len(), "every window in both epochs");
+    assert_eq!(one, record(2, &cfg));
+    let (first, second): (Vec<_>, Vec<_>) = one.iter().partition(|a| a.epoch == 1);
+    let masks = |v: &[&Applied]| {
+        let mut m: Vec<_> = v.iter().map(|a| (a.window, a.freq_masks.clone())).collect();
+        m.sort();
+        m.into_iter().map(|(_, f)| f).collect::<Vec<_>>()
+    };
+    assert_ne!(masks(&first), masks(&second), "new draws each epoch");
+    let other = TrainConfig {
+        seed: 8,
+        ..cfg.clone()
+    };
+    assert_ne!(one, record(1, &other));
+}
+
+/// The augmentation setting travels in the model file's training settings.
+#[test]
+fn augmentation_setting_is_saved_in_the_training_config() {
+    let cfg = TrainConfig {
+        augment: AugmentConfig::parse("freqmask=1x4@0.5,mixup=0.3").expect("spelling"),
+        ..tiny_cfg(1, 3)
+    };
+    let json = serde_json::to_value(&cfg).expect("serialises");
+    let back: TrainConfig = serde_json::from_value(json).expect("parses");
+    assert_eq!(back.augment, cfg.augment);
+    // Settings saved before augmentation existed read back as "no augmentation".
+    let mut old = serde_json::to_value(TrainConfig::default()).expect("serialises");
+    old.as_object_mut().expect("object").remove("augment");
+    let old: TrainConfig = serde_json::from_value(old).expect("old settings parse");
+    assert!(old.augment.is_off());
+}

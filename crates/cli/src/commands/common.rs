@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use hark_data::{Dataset, ExtractOptions, FeatureSet};
 use hark_features::FeatureConfig;
 use hark_infer::Aggregation;
@@ -15,6 +15,7 @@ use hark_pipeline::FitOptions;
 use hark_train::{LrSchedule, OptimizerConfig, TrainConfig};
 
 use crate::args::{AggregationArg, ArchArg, OptimizerArg, ScheduleArg, TrainOpts};
+use crate::progress::AugmentLog;
 
 /// A dataset and how many of its entries were skipped (bad rows, missing files).
 pub struct Opened {
@@ -128,6 +129,7 @@ pub fn fit_options(o: &TrainOpts) -> FitOptions {
             class_weights: o.class_weights,
             seed: o.seed,
             validation_fraction: o.validation_fraction,
+            augment: o.augment.clone(),
         },
         aggregation: aggregation(o.aggregation),
         threshold: (!o.no_threshold).then_some(hark_pipeline::ThresholdRule {
@@ -135,6 +137,36 @@ pub fn fit_options(o: &TrainOpts) -> FitOptions {
             keep_correct: o.keep_correct,
         }),
     }
+}
+
+/// The `--log-augment` file, when asked for and augmentation is on.
+pub fn augment_log(o: &TrainOpts, ds: &Dataset) -> Result<Option<AugmentLog>> {
+    let Some(path) = &o.log_augment else {
+        return Ok(None);
+    };
+    if o.augment.is_off() {
+        bail!(
+            "--log-augment {}: no augmentation to log (add --augment)",
+            path.display()
+        );
+    }
+    let files = ds
+        .clips
+        .iter()
+        .map(|c| c.path.display().to_string())
+        .collect();
+    let log = AugmentLog::create(path, files)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(Some(log))
+}
+
+/// Move a finished `--log-augment` file into place.
+pub fn finish_augment_log(log: Option<AugmentLog>, o: &TrainOpts) -> Result<()> {
+    if let (Some(log), Some(path)) = (log, &o.log_augment) {
+        log.commit()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// One line saying how the stored unknown-threshold was chosen.

@@ -10,7 +10,7 @@ use hark_eval::{CvSummary, Report};
 use hark_pipeline::{CvOptions, FoldScheme, PipelineError};
 
 use super::Outcome;
-use super::common::{extract, fit_options, open_dataset};
+use super::common::{augment_log, extract, finish_augment_log, fit_options, open_dataset};
 use crate::args::CvArgs;
 use crate::progress::{BarObserver, stop_flag, was_interrupted};
 
@@ -50,6 +50,7 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
     let fs = extract(ds, &cfg, args.opts.cache_dir.as_deref(), args.opts.quiet)?;
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
+    let mut log = augment_log(&args.opts, ds)?;
     let mut per_fold = Vec::new();
     let mut rows = Vec::new();
     let mut partial = None;
@@ -63,7 +64,11 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
         }
         let tf = Instant::now();
         let prefix = format!("[fold {}]", fold.fold);
-        let mut observer = BarObserver::new(opts.fit.train.epochs, args.opts.quiet, &prefix);
+        if let Some(log) = log.as_mut() {
+            log.set_fold(fold.fold);
+        }
+        let mut observer = BarObserver::new(opts.fit.train.epochs, args.opts.quiet, &prefix)
+            .with_augment_log(log.as_mut());
         let r = match hark_pipeline::run_fold(ds, &fs, fold, &opts, &mut observer, &stop) {
             Err(PipelineError::Interrupted) => {
                 partial = Some(fold.fold);
@@ -100,6 +105,7 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
             break;
         }
     }
+    finish_augment_log(log, &args.opts)?;
     if let Some(f) = partial {
         eprintln!("interrupted: reporting the folds finished so far; fold {f} is partial");
     }
@@ -122,8 +128,9 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
         summary.clone(),
     );
     report.notes = vec![format!(
-        "seed {}, wall time {:.0} s",
+        "seed {}, augmentation {}, wall time {:.0} s",
         args.opts.seed,
+        args.opts.augment.to_spec(),
         t0.elapsed().as_secs_f64()
     )];
     if let Some(f) = partial {

@@ -128,6 +128,7 @@ fn model_json(path: &Path, target: Option<Target>) -> Result<Value> {
             "seed": t.seed,
             "hark_version": t.hark_version,
             "silent_clips": t.silent_clips,
+            "augment": augment_spec(t),
         },
         "input_profile": m.input_profile,
         "target": device.map(|(d, b, f)| json!({"device": d, "c_float32": b, "fit": f})),
@@ -285,6 +286,9 @@ pub fn model_info(path: &Path, target: Option<Target>) -> Result<String> {
         t.seed,
         t.hark_version
     );
+    if let Some(spec) = augment_spec(t) {
+        out += &format!("  augmentation: {spec}\n");
+    }
     let h = &m.held_out;
     if h.is_known() {
         out += &format!(
@@ -336,4 +340,12 @@ pub fn model_info(path: &Path, target: Option<Target>) -> Result<String> {
             .unwrap_or_else(|e| format!("  target:       cannot export as C: {e:#}\n"));
     }
     Ok(out)
+}
+
+/// The augmentation a model was trained with, in `--augment` spelling (`none` when off);
+/// `None` for model files whose training settings are not recorded.
+fn augment_spec(t: &hark_infer::TrainingSummary) -> Option<String> {
+    let cfg = t.train_config.as_ref()?;
+    let train: hark_train::TrainConfig = serde_json::from_value(cfg.clone()).ok()?;
+    Some(train.augment.to_spec())
 }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use hark_pipeline::PartitionOptions;
 
 use super::Outcome;
-use super::common::{extract, fit_options, open_dataset};
+use super::common::{augment_log, extract, finish_augment_log, fit_options, open_dataset};
 use crate::args::TrainArgs;
 use crate::progress::{BarObserver, stop_flag, was_interrupted};
 
@@ -68,9 +68,12 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
             part.protocol
         );
     }
-    let mut observer = BarObserver::new(opts.train.epochs, args.opts.quiet, "");
+    let mut log = augment_log(&args.opts, ds)?;
+    let mut observer =
+        BarObserver::new(opts.train.epochs, args.opts.quiet, "").with_augment_log(log.as_mut());
     let trained = hark_pipeline::fit(ds, &fs, &part, &opts, &mut observer, &stop)?;
     drop(observer);
+    finish_augment_log(log, &args.opts)?;
     if trained.interrupted {
         eprintln!(
             "stopped by Ctrl-C; keeping the best epoch ({})",
