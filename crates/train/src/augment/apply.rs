@@ -95,20 +95,22 @@ impl Augmenter {
     ) {
         let (h, w) = (set.n_mels, set.n_frames);
         let n = h * w;
-        let mut records: Vec<Applied> = idx
-            .iter()
-            .map(|&i| Applied {
+        // Records only when asked: no allocation per window otherwise.
+        let mut log = log;
+        let base = log.as_ref().map_or(0, |l| l.len());
+        if let Some(l) = log.as_deref_mut() {
+            l.extend(idx.iter().map(|&i| Applied {
                 epoch,
                 window: i,
                 clip: set.clip_ids[i],
                 freq_masks: Vec::new(),
                 time_masks: Vec::new(),
                 mixup: None,
-            })
-            .collect();
+            }));
+        }
         for (k, &i) in idx.iter().enumerate() {
             let win = &mut x[k * n..(k + 1) * n];
-            let rec = &mut records[k];
+            let mut rec = log.as_deref_mut().map(|l| &mut l[base + k]);
             let mean = win.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
             if let Some(m) = &self.cfg.freq_mask {
                 let mut rng = stream(self.seed, epoch, i, STREAM_FREQ);
@@ -118,7 +120,9 @@ impl Augmenter {
                         for row in win.chunks_mut(w).skip(start).take(width) {
                             row.fill(mean as f32);
                         }
-                        rec.freq_masks.push([start, width]);
+                        if let Some(r) = rec.as_deref_mut() {
+                            r.freq_masks.push([start, width]);
+                        }
                     }
                 }
             }
@@ -131,7 +135,9 @@ impl Augmenter {
                         for row in win.chunks_mut(w) {
                             row[start..start + width].fill(mean as f32);
                         }
-                        rec.time_masks.push([start, width]);
+                        if let Some(r) = rec.as_deref_mut() {
+                            r.time_masks.push([start, width]);
+                        }
                     }
                 }
             }
@@ -169,14 +175,13 @@ impl Augmenter {
                     let b = self.mixed_target[j * c + t] / other;
                     target[k * c + t] = own * (lambda * a + (1.0 - lambda) * b);
                 }
-                records[k].mixup = Some(Mixed {
-                    with: idx[j],
-                    lambda,
-                });
+                if let Some(l) = log.as_deref_mut() {
+                    l[base + k].mixup = Some(Mixed {
+                        with: idx[j],
+                        lambda,
+                    });
+                }
             }
-        }
-        if let Some(log) = log {
-            log.extend(records);
         }
     }
 }
