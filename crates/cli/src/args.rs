@@ -68,6 +68,7 @@ impl Command {
             Command::Cv(a) => a.opts.threads.threads,
             Command::Eval(a) => a.threads.threads,
             Command::Predict(a) => a.threads.threads,
+            Command::Embed(a) => a.threads.threads,
             Command::Stream(a) => a.threads.threads,
             Command::Export(_) => None,
             Command::Completions(_) | Command::Man => None,
@@ -160,6 +161,15 @@ pub enum Command {
         "arecord -d 2 -t wav -r 8000 | hark predict digits.hark -   audio from standard input",
     ))]
     Predict(PredictArgs),
+    /// Write a model's embedding (its penultimate layer) of every analysis window, or the
+    /// mean per file, as a float32 .npy with a CSV index beside it (row, file, window,
+    /// start and end in seconds; or windows and duration with --per-clip). Silent windows are
+    /// skipped, as in `predict`; a bad file is reported and left out (exit code 1).
+    #[command(after_help = examples!(
+        "hark embed dogs.hark recordings/ -o emb.npy          emb.npy [windows, dim] and emb.csv",
+        "hark embed dogs.hark clips/ --per-clip -o clips.npy  one mean row per file",
+    ))]
+    Embed(EmbedArgs),
     /// Classify a live stream from standard input or a microphone: one flushed JSON line per
     /// sound event (or window), a status line on stderr, a summary at the end (EOF or Ctrl-C).
     #[command(after_help = examples!(
@@ -443,6 +453,23 @@ fn at_least(s: &str, min: usize) -> Result<usize, String> {
 
 impl FeatureArgs {
     /// The preset's configuration with every given flag applied, validated.
+    /// True when any feature option was given on the command line.
+    pub fn any_given(&self) -> bool {
+        self.preset.is_some()
+            || self.sr.is_some()
+            || self.n_fft.is_some()
+            || self.hop_length.is_some()
+            || self.n_mels.is_some()
+            || self.fmin.is_some()
+            || self.fmax.is_some()
+            || self.htk
+            || self.window_frames.is_some()
+            || self.overlap.is_some()
+            || self.normalization.is_some()
+            || self.silence_threshold_db.is_some()
+            || self.silence_relative_db.is_some()
+    }
+
     pub fn to_config(&self) -> anyhow::Result<FeatureConfig> {
         let mut c = preset_config(self.preset.unwrap_or(Preset::Urban));
         if let Some(v) = self.sr {
@@ -572,6 +599,10 @@ pub enum ArchArg {
     Sbcnn,
     /// Stride-DS: depthwise-separable strided CNN for microcontrollers (Nordby 2019).
     StrideDs,
+    /// Logistic regression on each window's per-band log-mel mean and standard deviation, or
+    /// on --embed MODEL's embedding; standardised on the training windows, fitted in one
+    /// pass (no epochs) with linfa.
+    Logreg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -664,6 +695,15 @@ pub struct TrainOpts {
     /// (epoch, window, file, masks, mixup partner and weight).
     #[arg(long, value_name = "FILE")]
     pub log_augment: Option<PathBuf>,
+    /// With --model logreg: fit on the embedding of this hark model (its penultimate layer)
+    /// instead of log-mel statistics. Its layers and weights are copied into the new model,
+    /// which uses its feature settings (feature options are refused with it).
+    #[arg(long, value_name = "MODEL")]
+    pub embed: Option<PathBuf>,
+    /// With --model logreg: inverse L2 regularisation strength (scikit-learn's C); larger
+    /// fits the training windows more closely.
+    #[arg(long, value_name = "C", default_value_t = 1.0, value_parser = positive)]
+    pub logreg_c: f64,
     /// Feature cache folder [default: $HARK_CACHE_DIR, else ~/.cache/hark].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -673,6 +713,26 @@ pub struct TrainOpts {
     pub threads: ThreadsArg,
     #[command(flatten)]
     pub features: FeatureArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// Model file written by `hark train` (always the first argument).
+    pub model: PathBuf,
+    /// Audio: files, folders (searched at any depth for audio files), CSV lists (a `path`
+    /// column), or `-` for standard input. Rows come in path order.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output .npy file; its index is written beside it as .csv.
+    #[arg(short, long, required = true)]
+    pub output: PathBuf,
+    /// One row per file: the mean of its windows' embeddings.
+    #[arg(long)]
+    pub per_clip: bool,
+    #[arg(from_global)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => commands::eval(&a),
         Command::Cv(a) => commands::cv(&a),
         Command::Predict(a) => commands::predict(&a),
+        Command::Embed(a) => commands::embed(&a),
         Command::Stream(a) => commands::stream(&a),
         Command::Export(a) => commands::export(&a),
         Command::Completions(a) => commands::completions(&a),

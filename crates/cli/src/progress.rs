@@ -256,8 +256,14 @@ impl TrainObserver for BarObserver<'_> {
         } else {
             String::new()
         };
+        // Classical models are fitted in one pass, without a learning rate.
+        let lr = if s.lr > 0.0 {
+            format!("  lr {:.2e}", s.lr)
+        } else {
+            String::new()
+        };
         let line = format!(
-            "{}epoch {:>3}: loss {:.4} window acc {:.1}%{val}  lr {:.2e}  {:.1} s{augment}  {:.0} windows/s",
+            "{}epoch {:>3}: loss {:.4} window acc {:.1}%{val}{lr}  {:.1} s{augment}  {:.0} windows/s",
             if self.prefix.is_empty() {
                 String::new()
             } else {
@@ -266,7 +272,6 @@ impl TrainObserver for BarObserver<'_> {
             s.epoch,
             s.train_loss,
             s.train_acc * 100.0,
-            s.lr,
             s.seconds,
             s.windows_per_sec
         );

@@ -607,6 +607,182 @@ fn demo_manifest(dir: &Path) -> PathBuf {
     manifest
 }
 
+/// `--model logreg` on log-mel statistics and on another model's embedding writes ordinary
+/// model files that `info` and `predict` take; flags that cannot apply are refused.
+#[test]
+fn logistic_regression_on_statistics_and_on_an_embedding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = demo_manifest(dir.path());
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let cache = path("cache");
+    let common = ["--quiet", "--cache-dir", cache.as_str(), "--seed", "3"];
+    let train = |extra: &[&str], out: &str| {
+        let mut args = vec!["train", manifest.to_str().expect("utf8"), "-o"];
+        let out = path(out);
+        args.push(&out);
+        args.extend(common);
+        args.extend(extra);
+        hark(&args)
+    };
+    let o = train(
+        &[
+            "--model",
+            "logreg",
+            "--preset",
+            "speech",
+            "--window-frames",
+            "64",
+        ],
+        "stats.hark",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    // Fitted in one pass: one row of training history.
+    let history = std::fs::read_to_string(dir.path().join("stats.history.csv")).expect("history");
+    assert_eq!(history.lines().count(), 2, "{history}");
+    let o = hark(&["info", &path("stats.hark")]);
+    assert!(
+        text(&o).contains("architecture: logreg (input 1 x 40 x 64"),
+        "{}",
+        text(&o)
+    );
+    let clip = repo().join("demo/fsdd-mini/recordings/7_george_0.wav");
+    if clip.is_file() {
+        let o = hark(&["predict", &path("stats.hark"), clip.to_str().expect("utf8")]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+
+    // A one-epoch Stride-DS as the embedding model: its features are taken, and feature
+    // flags, other architectures and augmentation are refused with the reason.
+    let o = train(
+        &[
+            "--model",
+            "stride-ds",
+            "--preset",
+            "speech",
+            "--epochs",
+            "1",
+        ],
+        "base.hark",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let base = path("base.hark");
+    let o = train(&["--model", "logreg", "--embed", &base], "embed.hark");
+    assert!(o.status.success(), "{}", text(&o));
+    let o = hark(&["info", &path("embed.hark")]);
+    assert!(text(&o).contains("architecture: logreg"), "{}", text(&o));
+    assert!(
+        text(&o).contains("sr 8000 Hz"),
+        "base features: {}",
+        text(&o)
+    );
+    embed_matches_the_library(&base, dir.path());
+    for (extra, why) in [
+        (vec!["--embed", &base], "add --model logreg"),
+        (
+            vec!["--model", "logreg", "--embed", &base, "--preset", "urban"],
+            "drop the feature options",
+        ),
+        (vec!["--logreg-c", "2"], "--model logreg only"),
+        (
+            vec!["--model", "logreg", "--augment", "mixup"],
+            "fitted in one pass",
+        ),
+    ] {
+        let o = train(&extra, "refused.hark");
+        assert!(!o.status.success(), "{extra:?}: {}", text(&o));
+        assert!(text(&o).contains(why), "{extra:?}: {}", text(&o));
+        assert!(!dir.path().join("refused.hark").exists());
+    }
+}
+
+/// Largest |`hark embed` - `Predictor::embed`| on the same windows (the same code path;
+/// only float formatting could differ, and .npy holds the exact f32 values).
+const EMBED_TOL: f32 = 1e-6;
+
+/// A .npy file's shape and float32 values.
+fn read_npy(path: &Path) -> (Vec<usize>, Vec<f32>) {
+    let b = std::fs::read(path).expect("npy");
+    assert_eq!(&b[..8], b"\x93NUMPY\x01\x00");
+    let hlen = u16::from_le_bytes([b[8], b[9]]) as usize;
+    let header = String::from_utf8_lossy(&b[10..10 + hlen]).into_owned();
+    let shape = header
+        .split("'shape': (")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .expect("shape");
+    let shape = shape
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let values = b[10 + hlen..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    (shape, values)
+}
+
+/// `hark embed` per window and per clip against the library's own windows and embedding;
+/// a bad file among the inputs is reported, adds no row, and makes the exit code 1.
+fn embed_matches_the_library(model: &str, dir: &Path) {
+    // In path order, the order `hark embed` writes rows in.
+    let clips = ["0_george_1.wav", "7_george_0.wav"]
+        .map(|c| repo().join("demo/fsdd-mini/recordings").join(c));
+    let bad = dir.join("bad.wav");
+    std::fs::write(&bad, "not audio").expect("bad file");
+    let file = hark_infer::ModelFile::load(Path::new(model)).expect("model");
+    let predictor = hark_infer::Predictor::new(&file).expect("predictor");
+    let cfg = &file.meta.features;
+    let mut want_rows: Vec<Vec<f32>> = Vec::new();
+    let mut means: Vec<Vec<f32>> = Vec::new();
+    for clip in &clips {
+        let audio = hark_audio::load_mono(clip, Some(cfg.sr)).expect("clip");
+        let mut ex = hark_features::StreamingExtractor::new(cfg).expect("extractor");
+        let mut windows = Vec::new();
+        ex.push(&audio.samples, &mut windows);
+        ex.finish(&mut windows);
+        let live: Vec<f32> = windows
+            .iter()
+            .filter(|w| !w.silent)
+            .flat_map(|w| w.values.clone())
+            .collect();
+        let n = windows.iter().filter(|w| !w.silent).count();
+        let e = predictor.embed(&live, n).expect("embed");
+        let dim = predictor.embedding_dim();
+        let rows: Vec<Vec<f32>> = e.chunks(dim).map(<[f32]>::to_vec).collect();
+        means.push(
+            (0..dim)
+                .map(|j| rows.iter().map(|r| r[j]).sum::<f32>() / n as f32)
+                .collect(),
+        );
+        want_rows.extend(rows);
+    }
+    for per_clip in [false, true] {
+        let out = dir.join(if per_clip { "clips.npy" } else { "windows.npy" });
+        let mut args = vec!["embed", model, "-o", out.to_str().expect("utf8"), "--quiet"];
+        args.extend(clips.iter().map(|c| c.to_str().expect("utf8")));
+        args.push(bad.to_str().expect("utf8"));
+        if per_clip {
+            args.push("--per-clip");
+        }
+        let o = hark(&args);
+        assert_eq!(o.status.code(), Some(1), "one bad file: {}", text(&o));
+        assert!(text(&o).contains("bad.wav"), "{}", text(&o));
+        let (shape, values) = read_npy(&out);
+        let want = if per_clip { &means } else { &want_rows };
+        assert_eq!(shape, vec![want.len(), predictor.embedding_dim()]);
+        // The mean is taken in f64 by `hark embed` and in f32 here.
+        let tol = if per_clip { 1e-5 } else { EMBED_TOL };
+        for (got, want) in values.chunks(shape[1]).zip(want) {
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() <= tol, "embedding {g} != {w}");
+            }
+        }
+        let index = std::fs::read_to_string(out.with_extension("csv")).expect("index");
+        assert_eq!(index.lines().count(), 1 + want.len(), "{index}");
+        assert!(!index.contains("bad.wav"), "{index}");
+    }
+}
+
 /// `hark cv --folds k=3 --group-by speaker` on a dataset without folds: three rounds, a report.
 #[test]
 fn grouped_k_fold_cross_validation_runs_and_reports() {

@@ -11,7 +11,7 @@ use std::process::Command;
 use hark_export::c::{CODE_RESERVE_BYTES, HEADER_NAME, SOURCE_NAME, STACK_RESERVE_BYTES, to_c};
 use hark_features::{FeatureConfig, MelNorm, MelScale, StreamingExtractor, WindowNorm};
 use hark_infer::{ModelFile, PlanEngine};
-use hark_model::{ModelConfig, SbCnnConfig, StrideDsConfig};
+use hark_model::{ClassicalConfig, ModelConfig, SbCnnConfig, StrideDsConfig};
 
 mod common;
 use common::model;
@@ -293,6 +293,15 @@ fn generated_c_computes_harks_windows_and_logits() {
             10,
         ),
         &ESC10,
+    );
+    check(
+        "log-mel statistics + logistic regression, speech features",
+        &model(
+            ModelConfig::Classical(ClassicalConfig::default()),
+            FeatureConfig::speech(),
+            10,
+        ),
+        &FSDD,
     );
     check(
         "Stride-DS, speech features",

@@ -15,7 +15,9 @@ use hark_export::onnx::{
 };
 use hark_features::{FeatureConfig, WindowExtractor};
 use hark_infer::{DecisionConfig, ModelFile, ModelWeights, NamedTensor, PlanEngine};
-use hark_model::{Layer, LayerPlan, ModelConfig, Op, ParamOwner, SbCnnConfig, StrideDsConfig};
+use hark_model::{
+    ClassicalConfig, Layer, LayerPlan, ModelConfig, Op, ParamOwner, SbCnnConfig, StrideDsConfig,
+};
 use prost::Message;
 use serde_json::Value;
 use tract_onnx::prelude::*;
@@ -137,6 +139,16 @@ fn cases() -> Vec<(&'static str, ModelFile)> {
                 30,
                 20,
                 3,
+            ),
+        ),
+        (
+            // Band statistics (average pools, Sqrt, Concat), standardisation, the head.
+            "log-mel statistics + logistic regression 40x32",
+            model(
+                ModelConfig::Classical(ClassicalConfig::default()),
+                40,
+                32,
+                10,
             ),
         ),
     ]

@@ -27,7 +27,8 @@ pub use config::{FeatureConfig, MelNorm, MelScale, PadMode, WindowNorm};
 pub use db::{DbRef, dct_ii_ortho, mfcc, power_to_db, power_to_db_inplace};
 pub use error::FeatureError;
 pub use matrix::{
-    MatrixExtractor, MatrixKind, feature_matrix, write_csv, write_csv_to, write_npy, write_npy_to,
+    MatrixExtractor, MatrixKind, feature_matrix, write_csv, write_csv_to, write_npy,
+    write_npy_header, write_npy_to,
 };
 pub use mel::{MelFilterbank, fft_frequencies, hz_to_mel, mel_frequencies, mel_to_hz};
 pub use stft::{Stft, StftScratch, hann_window};

@@ -204,17 +204,24 @@ pub fn write_npy(path: impl AsRef<Path>, m: &Array2<f32>) -> Result<(), FeatureE
     write_atomic(path.as_ref(), |w| write_npy_to(w, m))
 }
 
-/// [`write_npy`] to any writer (standard output, say).
-pub fn write_npy_to(w: &mut dyn Write, m: &Array2<f32>) -> std::io::Result<()> {
-    let (r, c) = m.dim();
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({r}, {c}), }}");
+/// The header of a float32 `.npy` of shape `(rows, cols)` (format 1.0, little endian, C
+/// order); `rows * cols` little-endian f32 values follow it (`hark embed` streams them).
+pub fn write_npy_header(w: &mut dyn Write, rows: usize, cols: usize) -> std::io::Result<()> {
+    let mut header =
+        format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     // magic (6) + version (2) + header length (2) + header, padded to a multiple of 64.
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
     w.write_all(b"\x93NUMPY\x01\x00")?;
     w.write_all(&(header.len() as u16).to_le_bytes())?;
-    w.write_all(header.as_bytes())?;
+    w.write_all(header.as_bytes())
+}
+
+/// [`write_npy`] to any writer (standard output, say).
+pub fn write_npy_to(w: &mut dyn Write, m: &Array2<f32>) -> std::io::Result<()> {
+    let (r, c) = m.dim();
+    write_npy_header(w, r, c)?;
     for v in m.iter() {
         w.write_all(&v.to_le_bytes())?;
     }

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use hark_kernels::{
-    Conv2d, MaxPool2d, channel_affine_in_place, dense_into, fold_batch_norm, relu_in_place,
-    softmax_in_place,
+    Conv2d, MaxPool2d, band_stats_into, channel_affine_in_place, dense_into, fold_batch_norm,
+    relu_in_place, softmax_in_place,
 };
 use hark_model::{LayerPlan, Op};
 
@@ -45,6 +45,14 @@ pub enum Step {
     Pool(MaxPool2d),
     /// `max(x, 0)`.
     Relu,
+    /// Per-band mean and standard deviation over frames: `[n_mels, frames]` ->
+    /// `[2 * n_mels]` ([`hark_kernels::band_stats_into`]).
+    BandStats {
+        /// Mel bands.
+        n_mels: usize,
+        /// Frames.
+        frames: usize,
+    },
     /// Fully connected layer on the flattened activation: `y = x W + b`.
     Dense {
         /// Input features.
@@ -189,6 +197,10 @@ impl PlanEngine {
                     kernel: *kernel,
                 })),
                 Op::Relu => steps.push(Step::Relu),
+                Op::BandStats { n_mels, frames } => steps.push(Step::BandStats {
+                    n_mels: *n_mels,
+                    frames: *frames,
+                }),
                 // Activations are stored flat, row-major: flattening moves nothing, and
                 // dropout is the identity at inference.
                 Op::Flatten | Op::Dropout { .. } => {}
@@ -226,6 +238,7 @@ impl PlanEngine {
                 }
                 Step::Pool(p) => p.output_len(),
                 Step::Dense { out_features, .. } => *out_features,
+                Step::BandStats { n_mels, .. } => 2 * n_mels,
                 Step::Affine { .. } | Step::Relu => len,
             };
             max_len = max_len.max(len);
@@ -321,6 +334,10 @@ impl PlanEngine {
                     channel_affine_in_place(&mut cur[..len], scale, shift);
                 }
                 Step::Relu => relu_in_place(&mut cur[..len]),
+                Step::BandStats { n_mels, frames } => {
+                    band_stats_into(*n_mels, *frames, &cur[..len], &mut next[..out_len]);
+                    std::mem::swap(&mut cur, &mut next);
+                }
             }
             len = out_len;
         }

@@ -7,7 +7,10 @@ use std::path::Path;
 
 use hark_infer::*;
 use hark_model::burn::tensor::Device;
-use hark_model::{Classifier, LayerPlan, ModelConfig, Op, SbCnnConfig, StrideDsConfig};
+use hark_model::{
+    ClassicalConfig, ClassicalInput, Classifier, LayerPlan, ModelConfig, Op, SbCnnConfig,
+    StrideDsConfig,
+};
 
 /// Float tolerance between burn's forward pass and the naive f64 reference (f32 sums of
 /// up to ~1500 products of values near 1).
@@ -522,6 +525,20 @@ fn plan_engine_equals_burn_on_full_size_and_small_models() {
             32,
         ),
         (ModelConfig::StrideDs(StrideDsConfig::default()), 60, 41),
+        // Band statistics, standardisation (BatchNorm on flat features) and the head.
+        (ModelConfig::Classical(ClassicalConfig::default()), 40, 32),
+        // Logistic regression on SB-CNN's embedding: the base layers, then the same.
+        (
+            ModelConfig::Classical(ClassicalConfig {
+                input: ClassicalInput::Embedding {
+                    base: Box::new(ModelConfig::SbCnn(SbCnnConfig::default())),
+                    base_classes: 7,
+                },
+                ..Default::default()
+            }),
+            60,
+            41,
+        ),
     ];
     cases.extend(configs().into_iter().map(|c| (c, 12, 10)));
     for (cfg, mels, frames) in cases {

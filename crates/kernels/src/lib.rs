@@ -11,7 +11,7 @@
 //! Matrix products go to the `gemm` crate, which picks AVX-512, AVX2/FMA or portable code
 //! at run time. What is written here by hand is what no maintained crate offers on slices:
 //! the im2col lowering with TensorFlow "same" padding, the depthwise convolution, pooling,
-//! and folding BatchNorm into the preceding convolution.
+//! folding BatchNorm into the preceding convolution, and per-band window statistics.
 //!
 //! # Layouts
 //! Activations are one window's `[channels, height, width]`, row-major (NCHW without N).
@@ -26,11 +26,13 @@ mod conv;
 mod dense;
 mod matmul;
 mod pool;
+mod stats;
 
 pub use conv::{Conv2d, fold_batch_norm};
 pub use dense::{channel_affine_in_place, dense_into, relu_in_place, softmax_in_place};
 pub use matmul::matmul_into;
 pub use pool::MaxPool2d;
+pub use stats::band_stats_into;
 
 /// Panic with a clear message when a buffer does not have its planned length.
 #[track_caller]

@@ -76,7 +76,7 @@ impl Classifier {
                     out_features,
                 } => linears.push(LinearConfig::new(in_features, out_features).init(device)),
                 Op::Dropout { prob } => dropouts.push(DropoutConfig::new(prob).init()),
-                Op::MaxPool2d { .. } | Op::Relu | Op::Flatten => {}
+                Op::MaxPool2d { .. } | Op::Relu | Op::Flatten | Op::BandStats { .. } => {}
             }
         }
         Classifier {
@@ -130,6 +130,14 @@ impl Classifier {
                     ni += 1;
                     Act::Map(self.norms[ni - 1].forward(x))
                 }
+                (Op::BatchNorm { .. }, Act::Flat(x)) => {
+                    // Standardisation of flat features: BatchNorm over `[n, c, 1, 1]`.
+                    ni += 1;
+                    let [n, c] = x.dims();
+                    let y = self.norms[ni - 1].forward(x.reshape([n, c, 1, 1]));
+                    Act::Flat(y.reshape([n, c]))
+                }
+                (Op::BandStats { .. }, Act::Map(x)) => Act::Flat(band_stats(x)),
                 (Op::MaxPool2d { kernel }, Act::Map(x)) => {
                     Act::Map(MaxPool2dConfig::new(kernel).init().forward(x))
                 }
@@ -159,6 +167,16 @@ impl Classifier {
             Act::Flat(x) => x,
         }
     }
+}
+
+/// `[n, 1, h, w]` -> `[n, 2h]`: per-band mean over `w`, then the population standard
+/// deviation (as `hark_kernels::band_stats_into`).
+fn band_stats(x: Tensor<4>) -> Tensor<2> {
+    let [n, c, h, _] = x.dims();
+    let mean = x.clone().mean_dim(3);
+    let dev = x - mean.clone();
+    let std = (dev.clone() * dev).mean_dim(3).sqrt();
+    Tensor::cat(vec![mean.reshape([n, c * h]), std.reshape([n, c * h])], 1)
 }
 
 fn flatten(x: Tensor<4>) -> Tensor<2> {

@@ -21,6 +21,16 @@ pub enum ModelError {
         /// The value given.
         value: f64,
     },
+    /// A real-valued setting outside its range.
+    #[error("model setting `{name}` {rule} (got {value})")]
+    BadSetting {
+        /// Setting name.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What it must be.
+        rule: &'static str,
+    },
     /// The input is too small for this architecture: a layer would get no output.
     #[error(
         "input {n_mels}x{frames} is too small for layer `{layer}`; use more mels/frames or smaller kernels/strides"

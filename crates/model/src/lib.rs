@@ -15,6 +15,7 @@
 //! active only there and in training mode; after [`burn::module::Module::valid`], or on a
 //! plain device, the model is in inference mode.
 
+pub mod classical;
 mod classifier;
 mod error;
 pub mod plan;
@@ -23,6 +24,7 @@ pub mod stride_ds;
 pub mod summary;
 
 pub use burn;
+pub use classical::{ClassicalConfig, ClassicalInput, ClassicalMethod};
 pub use classifier::Classifier;
 pub use error::ModelError;
 pub use plan::{Layer, LayerPlan, Op, ParamOwner, ParamSpec};
@@ -43,6 +45,9 @@ pub enum ModelConfig {
     SbCnn(SbCnnConfig),
     /// Strided depthwise-separable CNN for microcontrollers (Nordby 2019).
     StrideDs(StrideDsConfig),
+    /// Log-mel statistics or another model's embedding + logistic regression, fitted by
+    /// hark-train's classical fit.
+    Classical(ClassicalConfig),
 }
 
 impl Default for ModelConfig {
@@ -52,12 +57,19 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
-    /// Short architecture name as people type it (`"sbcnn"`, `"stride-ds"`: the values of
+    /// True for architectures fitted by a classical method rather than trained by gradient
+    /// descent.
+    pub fn is_classical(&self) -> bool {
+        matches!(self, ModelConfig::Classical(_))
+    }
+
+    /// Short architecture name as people type it (`"sbcnn"`, `"stride-ds"`, `"logreg"`: the values of
     /// `hark train --model`). The model file's JSON keeps its serde tag (`"sb_cnn"`).
     pub fn arch_name(&self) -> &'static str {
         match self {
             ModelConfig::SbCnn(_) => "sbcnn",
             ModelConfig::StrideDs(_) => "stride-ds",
+            ModelConfig::Classical(c) => c.method.name(),
         }
     }
 
@@ -71,6 +83,7 @@ impl ModelConfig {
         match self {
             ModelConfig::SbCnn(c) => c.plan(n_mels, frames, n_classes),
             ModelConfig::StrideDs(c) => c.plan(n_mels, frames, n_classes),
+            ModelConfig::Classical(c) => c.plan(n_mels, frames, n_classes),
         }
     }
 

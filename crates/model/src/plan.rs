@@ -65,6 +65,15 @@ pub enum Op {
         /// Probability of zeroing an activation.
         prob: f64,
     },
+    /// Per-band mean and standard deviation over frames: `[1, n_mels, frames]` ->
+    /// `[2 * n_mels, 1, 1]` (the means, then the population standard deviations). The input
+    /// of the classical classifiers on log-mel statistics ([`crate::ClassicalConfig`]).
+    BandStats {
+        /// Mel bands of the input.
+        n_mels: usize,
+        /// Frames of the input.
+        frames: usize,
+    },
     /// Fully connected layer.
     Linear {
         /// Input features.
@@ -210,6 +219,8 @@ impl Layer {
                 in_features,
                 out_features,
             } => in_features * out_features,
+            // A sum and a sum of squared deviations per input value.
+            Op::BandStats { n_mels, frames } => 2 * n_mels * frames,
             _ => 0,
         }
     }
@@ -390,6 +401,46 @@ impl Planner {
 
     pub fn dropout(&mut self, name: &str, prob: f64) {
         self.push(name.to_string(), Op::Dropout { prob }, self.shape);
+    }
+
+    /// Per-band statistics of the input window (must be the first layer).
+    pub fn band_stats(&mut self, name: &str) {
+        let [_, n_mels, frames] = self.shape;
+        self.push(
+            name.to_string(),
+            Op::BandStats { n_mels, frames },
+            [2 * n_mels, 1, 1],
+        );
+    }
+
+    /// Continue planning after the layers of `plan` (its parameter owners keep their
+    /// indices; new layers get the next ones).
+    pub fn resume(plan: LayerPlan) -> Planner {
+        let mut counts = [0; 3];
+        for owner in plan.layers.iter().filter_map(|l| l.owner) {
+            let (slot, i) = match owner {
+                ParamOwner::Conv(i) => (0, i),
+                ParamOwner::Norm(i) => (1, i),
+                ParamOwner::Linear(i) => (2, i),
+            };
+            counts[slot] = counts[slot].max(i + 1);
+        }
+        Planner {
+            shape: plan.layers.last().map_or(plan.input, |l| l.output),
+            input: [plan.input[1], plan.input[2]],
+            layers: plan.layers,
+            counts,
+        }
+    }
+
+    /// Inference-mode BatchNorm with the given epsilon (standardisation layers).
+    pub fn batch_norm_eps(&mut self, name: &str, epsilon: f64) {
+        let channels = self.shape[0];
+        self.push(
+            name.to_string(),
+            Op::BatchNorm { channels, epsilon },
+            self.shape,
+        );
     }
 
     pub fn linear(&mut self, name: &str, out_features: usize) -> Result<(), ModelError> {

@@ -7,7 +7,8 @@ use std::sync::atomic::AtomicBool;
 use hark_data::{Dataset, FeatureSet};
 use hark_eval::{Metrics, ThresholdPoint};
 use hark_infer::{
-    Aggregation, DecisionConfig, ModelFile, ModelMeta, Predictor, TrainingSummary, utc_now,
+    Aggregation, DecisionConfig, ModelFile, ModelMeta, ModelWeights, Predictor, TrainingSummary,
+    utc_now,
 };
 use hark_model::ModelConfig;
 use hark_train::{EpochStats, TrainConfig, TrainObserver};
@@ -60,6 +61,9 @@ pub struct FitOptions {
     pub model: ModelConfig,
     /// Training loop settings. Default [`TrainConfig::default`].
     pub train: TrainConfig,
+    /// Weights to start from: for logistic regression on another model's embedding
+    /// ([`hark_model::ClassicalInput::Embedding`]), that model's weights. Default none.
+    pub init: Option<ModelWeights>,
     /// Window pooling stored for clip decisions. Default mean.
     pub aggregation: Aggregation,
     /// How the stored unknown-threshold is chosen on the validation clips; `None` stores no
@@ -72,6 +76,7 @@ impl Default for FitOptions {
         FitOptions {
             model: ModelConfig::default(),
             train: TrainConfig::default(),
+            init: None,
             aggregation: Aggregation::default(),
             threshold: Some(ThresholdRule::default()),
         }
@@ -146,12 +151,13 @@ pub fn fit(
             what: "to train on: every training clip failed to decode or was silent".into(),
         });
     }
-    let outcome = hark_train::train(
+    let outcome = hark_train::train_from(
         &opts.model,
         &opts.train,
         classes.len(),
         &train.set,
         (!val.set.is_empty()).then_some(&val.set),
+        opts.init.as_ref(),
         observer,
         stop,
     )?;

@@ -109,8 +109,41 @@ pub fn train(
     observer: &mut dyn TrainObserver,
     stop: &AtomicBool,
 ) -> Result<TrainOutcome, TrainError> {
+    train_from(model, cfg, n_classes, train, val, None, observer, stop)
+}
+
+/// [`train`] with weights to start from: for a classical model on another model's
+/// embedding ([`hark_model::ClassicalInput::Embedding`]), the embedding model's weights.
+/// Classical models ([`ModelConfig::is_classical`]) are fitted in one pass (one history
+/// entry); `cfg`'s seed is kept, its epochs, optimiser and augmentation do not apply.
+#[allow(clippy::too_many_arguments)]
+pub fn train_from(
+    model: &ModelConfig,
+    cfg: &TrainConfig,
+    n_classes: usize,
+    train: &WindowSet,
+    val: Option<&WindowSet>,
+    init: Option<&ModelWeights>,
+    observer: &mut dyn TrainObserver,
+    stop: &AtomicBool,
+) -> Result<TrainOutcome, TrainError> {
     cfg.validate()?;
     train.validate(n_classes)?;
+    if model.is_classical() {
+        if !cfg.augment.is_off() {
+            return Err(TrainError::BadSetting {
+                name: "augment",
+                reason: format!(
+                    "{} is fitted in one pass on fixed features; augmentation applies to networks (sbcnn, stride-ds)",
+                    model.arch_name()
+                ),
+            });
+        }
+        if let Some(v) = val {
+            v.validate(n_classes)?;
+        }
+        return crate::classical::fit(model, n_classes, train, val, init, observer, stop);
+    }
     // burn's backend RNG is process-global: one training at a time per process, so two
     // trainings (e.g. parallel tests) cannot interleave their seeded random draws.
     let _guard = TRAIN_LOCK

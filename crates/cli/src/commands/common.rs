@@ -10,7 +10,10 @@ use anyhow::{Context, Result, bail};
 use hark_data::{Dataset, ExtractOptions, FeatureSet};
 use hark_features::FeatureConfig;
 use hark_infer::Aggregation;
-use hark_model::{ModelConfig, SbCnnConfig, StrideDsConfig};
+use hark_infer::ModelFile;
+use hark_model::{
+    ClassicalConfig, ClassicalInput, ClassicalMethod, ModelConfig, SbCnnConfig, StrideDsConfig,
+};
 use hark_pipeline::FitOptions;
 use hark_train::{LrSchedule, OptimizerConfig, TrainConfig};
 
@@ -94,11 +97,55 @@ pub fn extract_clips(
     Ok(fs)
 }
 
+fn logreg(o: &TrainOpts) -> ClassicalMethod {
+    ClassicalMethod::Logreg {
+        c: o.logreg_c,
+        max_iter: 100,
+    }
+}
+
+/// Feature settings and fit options from the training flags. With `--embed MODEL` they are
+/// the embedding model's feature settings and logistic regression on its embedding, starting
+/// from its weights.
+pub fn training_setup(o: &TrainOpts) -> Result<(FeatureConfig, FitOptions)> {
+    let mut opts = fit_options(o);
+    if o.model != ArchArg::Logreg && o.logreg_c != 1.0 {
+        bail!("--logreg-c applies to --model logreg only");
+    }
+    let Some(path) = &o.embed else {
+        return Ok((o.features.to_config()?, opts));
+    };
+    if o.model != ArchArg::Logreg {
+        bail!("--embed fits logistic regression on a model's embedding: add --model logreg");
+    }
+    if o.features.any_given() {
+        bail!(
+            "--embed uses the feature settings {} was trained with: drop the feature options",
+            path.display()
+        );
+    }
+    let base = ModelFile::load(path)
+        .with_context(|| format!("cannot load the embedding model {}", path.display()))?;
+    opts.model = ModelConfig::Classical(ClassicalConfig {
+        method: logreg(o),
+        input: ClassicalInput::Embedding {
+            base: Box::new(base.meta.model.clone()),
+            base_classes: base.meta.class_names.len(),
+        },
+    });
+    opts.init = Some(base.weights);
+    Ok((base.meta.features, opts))
+}
+
 /// The library options `hark train` and `hark cv` flags describe.
 pub fn fit_options(o: &TrainOpts) -> FitOptions {
     let model = match o.model {
         ArchArg::Sbcnn => ModelConfig::SbCnn(SbCnnConfig::default()),
         ArchArg::StrideDs => ModelConfig::StrideDs(StrideDsConfig::default()),
+        ArchArg::Logreg => ModelConfig::Classical(ClassicalConfig {
+            method: logreg(o),
+            input: ClassicalInput::BandStats,
+        }),
     };
     let optimizer = match o.optimizer {
         OptimizerArg::Adam => OptimizerConfig::Adam {
@@ -131,6 +178,7 @@ pub fn fit_options(o: &TrainOpts) -> FitOptions {
             validation_fraction: o.validation_fraction,
             augment: o.augment.clone(),
         },
+        init: None,
         aggregation: aggregation(o.aggregation),
         threshold: (!o.no_threshold).then_some(hark_pipeline::ThresholdRule {
             target_precision: o.target_precision,

@@ -10,7 +10,7 @@ use hark_eval::{CvSummary, Report};
 use hark_pipeline::{CvOptions, FoldScheme, PipelineError};
 
 use super::Outcome;
-use super::common::{augment_log, extract, finish_augment_log, fit_options, open_dataset};
+use super::common::{augment_log, extract, finish_augment_log, open_dataset, training_setup};
 use crate::args::CvArgs;
 use crate::progress::{BarObserver, stop_flag, was_interrupted};
 
@@ -18,13 +18,13 @@ use crate::progress::{BarObserver, stop_flag, was_interrupted};
 pub fn cv(args: &CvArgs) -> Result<Outcome> {
     let t0 = Instant::now();
     let stop = stop_flag();
-    let cfg = args.opts.features.to_config()?;
+    let (cfg, fit) = training_setup(&args.opts)?;
     let opened = open_dataset(&args.dataset)?;
     let ds = &opened.ds;
     let opts = CvOptions {
         scheme: args.folds,
         group_by: args.group_by.clone(),
-        fit: fit_options(&args.opts),
+        fit,
     };
     let folds = hark_pipeline::cv_folds(
         ds,
@@ -124,7 +124,7 @@ pub fn cv(args: &CvArgs) -> Result<Outcome> {
     let mut report = Report::cross_validation(
         format!("hark cv ({scheme})"),
         ds.name.clone(),
-        super::fit_options(&args.opts).model.arch_name().to_string(),
+        opts.fit.model.arch_name().to_string(),
         summary.clone(),
     );
     report.notes = vec![format!(

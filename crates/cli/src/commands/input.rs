@@ -120,3 +120,23 @@ fn looks_like_text(path: &Path) -> bool {
         .and_then(|f| f.take(4096).read_to_end(&mut head))
         .is_ok_and(|n| n > 0 && std::str::from_utf8(&head).is_ok())
 }
+
+/// Decode `path` (a file, or `-` for standard input) at `sr` in chunks handed to `on_chunk`
+/// (`hark predict`, `hark embed`).
+pub(super) fn stream_input(
+    path: &Path,
+    sr: u32,
+    on_chunk: impl FnMut(&[f32]) -> std::ops::ControlFlow<()>,
+) -> Result<hark_audio::StreamSummary, hark_audio::AudioError> {
+    if is_dash(path) {
+        hark_audio::stream_mono_pipe(
+            std::io::stdin(),
+            path,
+            Some(sr),
+            hark_audio::STREAM_CHUNK_FRAMES,
+            on_chunk,
+        )
+    } else {
+        hark_audio::stream_mono(path, Some(sr), on_chunk)
+    }
+}

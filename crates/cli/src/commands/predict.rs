@@ -238,18 +238,7 @@ impl Job<'_> {
                 Ok(()) => ControlFlow::Continue(()),
             }
         };
-        let decoded = if super::input::is_dash(&input.path) {
-            let stdin = std::io::stdin();
-            hark_audio::stream_mono_pipe(
-                stdin,
-                &input.path,
-                Some(sr),
-                hark_audio::STREAM_CHUNK_FRAMES,
-                &mut on_chunk,
-            )
-        } else {
-            hark_audio::stream_mono(&input.path, Some(sr), &mut on_chunk)
-        };
+        let decoded = super::input::stream_input(&input.path, sr, &mut on_chunk);
         let summary = decoded.with_context(|| format!("cannot read {name}"))?;
         if let Some(e) = failed {
             return Err(e);

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use hark_pipeline::PartitionOptions;
 
 use super::Outcome;
-use super::common::{augment_log, extract, finish_augment_log, fit_options, open_dataset};
+use super::common::{augment_log, extract, finish_augment_log, open_dataset, training_setup};
 use crate::args::TrainArgs;
 use crate::progress::{BarObserver, stop_flag, was_interrupted};
 
@@ -33,7 +33,7 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
     // Ctrl-C from here on stops cleanly: after extraction nothing is written, during training
     // the best epoch so far is kept.
     let stop = stop_flag();
-    let cfg = args.opts.features.to_config()?;
+    let (cfg, fit) = training_setup(&args.opts)?;
     let opened = open_dataset(&args.dataset)?;
     let ds = &opened.ds;
     let fs = extract(ds, &cfg, args.opts.cache_dir.as_deref(), args.opts.quiet)?;
@@ -43,7 +43,7 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
         );
         return Ok(Outcome::Interrupted);
     }
-    let opts = fit_options(&args.opts);
+    let opts = fit;
     let part = hark_pipeline::partition(
         ds,
         &PartitionOptions {

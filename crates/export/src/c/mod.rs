@@ -119,6 +119,7 @@ pub fn to_c(file: &ModelFile) -> Result<CLibrary, ExportError> {
             Step::Relu => "RELU",
             Step::Affine { .. } => "AFFINE",
             Step::Dense { .. } => "DENSE",
+            Step::BandStats { .. } => "BAND_STATS",
         };
         let line = format!("#define HARK_USE_{name}\n");
         if !w.contains(&line) {

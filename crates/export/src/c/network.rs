@@ -29,7 +29,8 @@ pub(super) fn write(
     let steps: Vec<(&Step, usize)> = engine.steps().collect();
     let mut body = String::new();
     // Each of the two activation buffers is sized for the largest output written to it.
-    let (mut len_a, mut len_b) = (1usize, 1usize);
+    // Zero: never written (a model of two steps or fewer uses one buffer or none).
+    let (mut len_a, mut len_b) = (0usize, 0usize);
     let (mut weight_bytes, mut macs) = (0, 0);
     // Where the current activation lives.
     let mut cur = "input";
@@ -121,6 +122,11 @@ pub(super) fn write(
                 );
                 macs += cur_len;
             }
+            Step::BandStats { n_mels, frames } => {
+                macs += 2 * n_mels * frames;
+                let _ = writeln!(body, "  hark_band_stats({cur}, {n_mels}, {frames}, {out});");
+                cur = out;
+            }
             Step::Dense {
                 in_features,
                 out_features,
@@ -147,9 +153,18 @@ pub(super) fn write(
             step: "a model that does not end in a dense layer giving the logits".into(),
         });
     }
+    let buffers: Vec<String> = [("hark_act_a", len_a), ("hark_act_b", len_b)]
+        .iter()
+        .filter(|(_, len)| *len > 0)
+        .map(|(name, len)| format!("{name}[{len}]"))
+        .collect();
+    let decl = if buffers.is_empty() {
+        String::new()
+    } else {
+        format!("\nstatic float {};\n", buffers.join(", "))
+    };
     let run_fn = format!(
-        "\nstatic float hark_act_a[{len_a}], hark_act_b[{len_b}];\n\n\
-         static void hark_run_network(const float *input, float *logits) {{\n{body}}}\n"
+        "{decl}\nstatic void hark_run_network(const float *input, float *logits) {{\n{body}}}\n"
     );
     Ok(Network {
         run_fn,

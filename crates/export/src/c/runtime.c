@@ -110,6 +110,27 @@ static void hark_affine(float *x, const float *scale, const float *shift, int c,
 }
 #endif
 
+#ifdef HARK_USE_BAND_STATS
+/* x [n_mels][frames] -> out = n_mels means, then n_mels population standard deviations
+ * (two passes, in double as hark-kernels' band_stats_into). */
+static void hark_band_stats(const float *x, int n_mels, int frames, float *out) {
+  int b, t;
+  for (b = 0; b < n_mels; b++) {
+    const float *row = x + (long)b * frames;
+    double m = 0.0, v = 0.0;
+    for (t = 0; t < frames; t++) {
+      m += row[t];
+    }
+    m /= frames;
+    for (t = 0; t < frames; t++) {
+      v += (row[t] - m) * (row[t] - m);
+    }
+    out[b] = (float)m;
+    out[n_mels + b] = (float)sqrt(v / frames);
+  }
+}
+#endif
+
 #ifdef HARK_USE_DENSE
 /* y = x W + b with W stored [in][out]. */
 static void hark_dense(const float *w, const float *b, int n_in, int n_out, const float *x,

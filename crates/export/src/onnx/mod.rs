@@ -117,6 +117,24 @@ pub fn onnx_model_for(engine: &PlanEngine, meta: &ModelMeta) -> Result<ModelProt
                 vec![ints("kernel_shape", &p.kernel), ints("strides", &p.kernel)],
             ),
             Step::Relu => g.node("Relu", k, vec![x], vec![]),
+            Step::BandStats { frames, .. } => {
+                // Mean over frames as an average pool of one row's width, then the
+                // population standard deviation the same way; [N, 1, 2 * n_mels, 1] flattened.
+                let pool = || {
+                    vec![
+                        ints("kernel_shape", &[1, *frames]),
+                        ints("strides", &[1, *frames]),
+                    ]
+                };
+                let mean = g.node("AveragePool", k, vec![x.clone()], pool());
+                let dev = g.node("Sub", k, vec![x, mean.clone()], vec![]);
+                let sq = g.node("Mul", k, vec![dev.clone(), dev], vec![]);
+                let var = g.node("AveragePool", k, vec![sq], pool());
+                let std = g.node("Sqrt", k, vec![var], vec![]);
+                let both = g.node("Concat", k, vec![mean, std], vec![int("axis", 2)]);
+                flat = true;
+                g.node("Flatten", k, vec![both], vec![int("axis", 1)])
+            }
             Step::Dense {
                 in_features,
                 out_features,
