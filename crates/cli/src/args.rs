@@ -695,6 +695,17 @@ pub struct TrainOpts {
     /// (epoch, window, file, masks, mixup partner and weight).
     #[arg(long, value_name = "FILE")]
     pub log_augment: Option<PathBuf>,
+    /// Start from this model's weights (transfer learning): its architecture and feature
+    /// settings, every layer but the output layer, which is new for this dataset's classes.
+    /// Recipe: a linear probe (`--freeze` every block, train the rest), then fine-tuning
+    /// (`--init` the probe's model without --freeze and a lower --lr, e.g. 1e-4).
+    #[arg(long, value_name = "MODEL", conflicts_with_all = ["model", "embed"])]
+    pub init: Option<PathBuf>,
+    /// With --init: layers kept exactly as they start (parameters and BatchNorm statistics),
+    /// comma-separated layer names or prefixes from `hark info MODEL` (`block1` covers
+    /// `block1.conv` and `block1.bn`).
+    #[arg(long, value_name = "LAYERS", value_delimiter = ',', requires = "init")]
+    pub freeze: Vec<String>,
     /// With --model logreg: fit on the embedding of this hark model (its penultimate layer)
     /// instead of log-mel statistics. Its layers and weights are copied into the new model,
     /// which uses its feature settings (feature options are refused with it).

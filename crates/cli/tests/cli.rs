@@ -676,6 +676,22 @@ fn logistic_regression_on_statistics_and_on_an_embedding() {
         text(&o)
     );
     embed_matches_the_library(&base, dir.path());
+    // Transfer learning from the same base: its features and architecture, the stem frozen.
+    let o = train(
+        &["--init", &base, "--freeze", "stem", "--epochs", "1"],
+        "tuned.hark",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = hark(&["info", &path("tuned.hark")]);
+    let info = text(&o);
+    assert!(info.contains("architecture: stride-ds"), "{info}");
+    assert!(
+        info.contains("frozen:       stem.conv, stem.bn, stem.relu"),
+        "{info}"
+    );
+    assert!(info.contains("sr 8000 Hz"), "{info}");
+    let o = train(&["--init", &base, "--freeze", "stem9"], "refused.hark");
+    assert!(text(&o).contains("no layer `stem9`"), "{}", text(&o));
     for (extra, why) in [
         (vec!["--embed", &base], "add --model logreg"),
         (

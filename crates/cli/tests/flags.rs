@@ -70,6 +70,8 @@ const VALUES: &[(&str, &str, Option<&str>)] = &[
     ("augment", "specaugment,mixup=0.2", Some("stretch=0.8:1.25")),
     ("log_augment", "augment.jsonl", None),
     ("embed", "base.hark", None),
+    ("init", "base.hark", None),
+    ("freeze", "block1,block2", None),
     ("logreg_c", "0.5", Some("0")),
 ];
 
@@ -85,6 +87,8 @@ const COMPANIONS: &[(&str, &str, &str)] = &[
     ("predict", "skip_existing", "--output-dir=labels"),
     ("stream", "rate", "--format=s16le"),
     ("stream", "channels", "--format=s16le"),
+    ("train", "freeze", "--init=base.hark"),
+    ("cv", "freeze", "--init=base.hark"),
 ];
 
 /// A placeholder for each positional argument.

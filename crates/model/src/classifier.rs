@@ -15,7 +15,8 @@ use burn::nn::{
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use crate::plan::{LayerPlan, Op};
+use crate::ModelError;
+use crate::plan::{LayerPlan, Op, ParamOwner};
 
 /// A CNN classifier of any planned architecture: a burn [`Module`].
 ///
@@ -104,6 +105,48 @@ impl Classifier {
     /// - output: `[batch, n_classes]` (unnormalised; apply softmax for probabilities)
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         self.run(x, self.plan.layers.len())
+    }
+
+    /// Freeze every layer whose plan name is in `names` or starts with one of them followed
+    /// by `.` (`block1` covers `block1.conv` and `block1.bn`): its parameters stop requiring
+    /// gradients and its BatchNorm runs on its running statistics, which stay as they are
+    /// (burn's [`Module::freeze`]). Returns the model and the frozen layers' names.
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownLayer`] for a name that matches no layer, listing the plan's.
+    pub fn freeze(mut self, names: &[String]) -> Result<(Classifier, Vec<String>), ModelError> {
+        let mut frozen = Vec::new();
+        for name in names {
+            let prefix = format!("{name}.");
+            let layers: Vec<_> = self
+                .plan
+                .layers
+                .iter()
+                .filter(|l| l.name == *name || l.name.starts_with(&prefix))
+                .map(|l| (l.name.clone(), l.owner))
+                .collect();
+            if layers.is_empty() {
+                let known: Vec<&str> = self.plan.layers.iter().map(|l| l.name.as_str()).collect();
+                return Err(ModelError::UnknownLayer {
+                    name: name.clone(),
+                    known: known.join(", "),
+                });
+            }
+            for (layer, owner) in layers {
+                match owner {
+                    Some(ParamOwner::Conv(i)) => self.convs[i] = self.convs[i].clone().freeze(),
+                    Some(ParamOwner::Norm(i)) => self.norms[i] = self.norms[i].clone().freeze(),
+                    Some(ParamOwner::Linear(i)) => {
+                        self.linears[i] = self.linears[i].clone().freeze();
+                    }
+                    None => {}
+                }
+                if !frozen.contains(&layer) {
+                    frozen.push(layer);
+                }
+            }
+        }
+        Ok((self, frozen))
     }
 
     /// Penultimate activations: the output of [`LayerPlan::embedding_layer`] (for SB-CNN the

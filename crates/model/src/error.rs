@@ -21,6 +21,14 @@ pub enum ModelError {
         /// The value given.
         value: f64,
     },
+    /// A layer name that is not in the model's plan (e.g. in a list of layers to freeze).
+    #[error("the model has no layer `{name}`; its layers are {known}")]
+    UnknownLayer {
+        /// The name given.
+        name: String,
+        /// The plan's layer names, comma-separated.
+        known: String,
+    },
     /// A real-valued setting outside its range.
     #[error("model setting `{name}` {rule} (got {value})")]
     BadSetting {

@@ -103,6 +103,10 @@ pub struct TrainConfig {
     pub validation_fraction: f32,
     /// Augmentation of the training windows. Default: none.
     pub augment: AugmentConfig,
+    /// Layers whose parameters (and BatchNorm statistics) stay as they start, by layer-plan
+    /// name or name prefix (`block1` freezes `block1.conv`, `block1.bn`, ...). Used with
+    /// starting weights ([`crate::train_from`]'s `init`). Default: none.
+    pub freeze: Vec<String>,
 }
 
 impl Default for TrainConfig {
@@ -120,6 +124,7 @@ impl Default for TrainConfig {
             seed: 42,
             validation_fraction: 0.15,
             augment: AugmentConfig::default(),
+            freeze: Vec::new(),
         }
     }
 }

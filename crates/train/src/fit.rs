@@ -112,8 +112,10 @@ pub fn train(
     train_from(model, cfg, n_classes, train, val, None, observer, stop)
 }
 
-/// [`train`] with weights to start from: for a classical model on another model's
-/// embedding ([`hark_model::ClassicalInput::Embedding`]), the embedding model's weights.
+/// [`train`] with weights to start from: for a network, another model's weights of the same
+/// architecture (every layer but the output layer, which is new: transfer learning; see
+/// [`TrainConfig::freeze`]); for a classical model on another model's embedding
+/// ([`hark_model::ClassicalInput::Embedding`]), the embedding model's weights.
 /// Classical models ([`ModelConfig::is_classical`]) are fitted in one pass (one history
 /// entry); `cfg`'s seed is kept, its epochs, optimiser and augmentation do not apply.
 #[allow(clippy::too_many_arguments)]
@@ -176,6 +178,12 @@ pub fn train_from(
     plain.seed(cfg.seed);
     let device = plain.clone().autodiff();
     let mut net: Classifier = model.init(h, w, n_classes, &device)?;
+    if let Some(init) = init {
+        net = start_from(net, init)?;
+    }
+    if !cfg.freeze.is_empty() {
+        net = net.freeze(&cfg.freeze)?.0;
+    }
     let mut optim = build_optimizer(&cfg.optimizer);
     let weights_per_class = class_weights(train, n_classes, cfg.class_weights);
 
@@ -469,4 +477,51 @@ impl Plateau {
             }
         }
     }
+}
+
+/// `net` with `init`'s tensors, except the output layer's (a new one for the new classes):
+/// transfer learning. Every other tensor must be in `init` with the same shape; an error lists
+/// a mismatched tensor with both shapes, or the missing and unused ones.
+fn start_from(net: Classifier, init: &ModelWeights) -> Result<Classifier, TrainError> {
+    let head: Vec<String> = net
+        .plan()
+        .layers
+        .last()
+        .map(|l| l.params().into_iter().map(|p| p.name).collect())
+        .unwrap_or_default();
+    let by_name: std::collections::HashMap<&str, &hark_infer::NamedTensor> =
+        init.tensors.iter().map(|t| (t.name.as_str(), t)).collect();
+    let mut weights = ModelWeights::from_module(&net);
+    let mut missing = Vec::new();
+    for t in weights
+        .tensors
+        .iter_mut()
+        .filter(|t| !head.contains(&t.name))
+    {
+        match by_name.get(t.name.as_str()) {
+            Some(src) if src.shape == t.shape => t.data.clone_from(&src.data),
+            Some(src) => {
+                return Err(TrainError::BadData(format!(
+                    "the starting model's tensor `{}` has shape {:?}, this model's has {:?}",
+                    t.name, src.shape, t.shape
+                )));
+            }
+            None => missing.push(t.name.clone()),
+        }
+    }
+    let known: Vec<&str> = weights.tensors.iter().map(|t| t.name.as_str()).collect();
+    let unused: Vec<&str> = init
+        .tensors
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|n| !known.contains(n))
+        .collect();
+    if !missing.is_empty() || !unused.is_empty() {
+        return Err(TrainError::BadData(format!(
+            "the starting model does not have this architecture: missing tensors [{}], unused tensors [{}]",
+            missing.join(", "),
+            unused.join(", ")
+        )));
+    }
+    Ok(weights.apply_to(net)?)
 }

@@ -576,3 +576,104 @@ fn augmentation_setting_is_saved_in_the_training_config() {
     let old: TrainConfig = serde_json::from_value(old).expect("old settings parse");
     assert!(old.augment.is_off());
 }
+
+/// Transfer learning: a 3-class model starts a 2-class one (new output layer), the frozen
+/// layers' parameters and BatchNorm statistics come out bit-identical, the others train.
+#[test]
+fn init_with_other_classes_trains_and_frozen_layers_stay_bit_identical() {
+    let base = run(&tiny_sbcnn(), &tiny_cfg(2, 1), &dataset(8, 3, 1), None);
+    let mut two = dataset(8, 3, 2);
+    let keep: Vec<usize> = (0..two.len()).filter(|&i| two.labels[i] < 2).collect();
+    two = two.subset(&keep);
+    let cfg = TrainConfig {
+        freeze: vec!["block1".into(), "block2".into()],
+        ..tiny_cfg(2, 3)
+    };
+    let out = train_from(
+        &tiny_sbcnn(),
+        &cfg,
+        2,
+        &two,
+        None,
+        Some(&base.weights),
+        &mut NoObserver,
+        &AtomicBool::new(false),
+    )
+    .expect("fine-tuning runs");
+    let get = |w: &ModelWeights, name: &str| -> Vec<u32> {
+        w.tensors
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .data
+            .iter()
+            .map(|v| v.to_bits())
+            .collect()
+    };
+    // block1 and block2: convs.0/1 and norms.0/1, running statistics included.
+    for name in [
+        "convs.0.weight",
+        "convs.0.bias",
+        "convs.1.weight",
+        "norms.0.gamma",
+        "norms.1.beta",
+        "norms.0.running_mean",
+        "norms.1.running_var",
+    ] {
+        assert_eq!(
+            get(&out.weights, name),
+            get(&base.weights, name),
+            "{name} changed"
+        );
+    }
+    // block3 trained on from the starting weights; the output layer is new, for 2 classes.
+    assert_ne!(
+        get(&out.weights, "convs.2.weight"),
+        get(&base.weights, "convs.2.weight")
+    );
+    let head = out
+        .weights
+        .tensors
+        .iter()
+        .find(|t| t.name == "linears.1.weight")
+        .expect("head");
+    assert_eq!(head.shape[1], 2);
+
+    // Another architecture, or an unknown layer, is refused with the names.
+    let other = ModelConfig::StrideDs(StrideDsConfig::default());
+    let err = train_from(
+        &other,
+        &tiny_cfg(1, 3),
+        2,
+        &two,
+        None,
+        Some(&base.weights),
+        &mut NoObserver,
+        &AtomicBool::new(false),
+    )
+    .expect_err("other architecture");
+    // Stride-DS's stem is a 24-filter convolution: named, with both shapes.
+    let msg = err.to_string();
+    assert!(
+        msg.contains("convs.0.weight")
+            && msg.contains("[6, 1, 3, 3]")
+            && msg.contains("[24, 1, 3, 3]"),
+        "{msg}"
+    );
+    let cfg = TrainConfig {
+        freeze: vec!["block9".into()],
+        ..tiny_cfg(1, 3)
+    };
+    let err = train_from(
+        &tiny_sbcnn(),
+        &cfg,
+        2,
+        &two,
+        None,
+        Some(&base.weights),
+        &mut NoObserver,
+        &AtomicBool::new(false),
+    )
+    .expect_err("unknown layer");
+    assert!(err.to_string().contains("block1.conv"), "{err}");
+}

@@ -112,6 +112,26 @@ pub fn training_setup(o: &TrainOpts) -> Result<(FeatureConfig, FitOptions)> {
     if o.model != ArchArg::Logreg && o.logreg_c != 1.0 {
         bail!("--logreg-c applies to --model logreg only");
     }
+    if let Some(path) = &o.init {
+        if o.features.any_given() {
+            bail!(
+                "--init uses the feature settings {} was trained with: drop the feature options",
+                path.display()
+            );
+        }
+        let start = ModelFile::load(path)
+            .with_context(|| format!("cannot load the starting model {}", path.display()))?;
+        if start.meta.model.is_classical() {
+            bail!(
+                "--init starts a network from a network; {} is {}: use --embed with its embedding model instead",
+                path.display(),
+                start.meta.model.arch_name()
+            );
+        }
+        opts.model = start.meta.model.clone();
+        opts.init = Some(start.weights);
+        return Ok((start.meta.features, opts));
+    }
     let Some(path) = &o.embed else {
         return Ok((o.features.to_config()?, opts));
     };
@@ -177,6 +197,7 @@ pub fn fit_options(o: &TrainOpts) -> FitOptions {
             seed: o.seed,
             validation_fraction: o.validation_fraction,
             augment: o.augment.clone(),
+            freeze: o.freeze.clone(),
         },
         init: None,
         aggregation: aggregation(o.aggregation),

@@ -107,6 +107,7 @@ fn model_json(path: &Path, target: Option<Target>) -> Result<Value> {
         "input_shape": m.input_shape,
         "classes": m.class_names,
         "layers": plan.layers.len(),
+        "layer_names": plan.layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
         "embedding_dim": plan.embedding_dim(),
         "params": s.params,
         "buffers": s.buffers,
@@ -289,6 +290,24 @@ pub fn model_info(path: &Path, target: Option<Target>) -> Result<String> {
     if let Some(spec) = augment_spec(t) {
         out += &format!("  augmentation: {spec}\n");
     }
+    if let Some(frozen) = frozen_layers(t).filter(|f| !f.is_empty()) {
+        // The layers each name or prefix covered (as `Classifier::freeze` matched them).
+        let covered: Vec<&str> = plan
+            .layers
+            .iter()
+            .map(|l| l.name.as_str())
+            .filter(|n| {
+                frozen.iter().any(|f| {
+                    n == f
+                        || n.strip_prefix(f.as_str())
+                            .is_some_and(|r| r.starts_with('.'))
+                })
+            })
+            .collect();
+        out += &format!("  frozen:       {}\n", covered.join(", "));
+    }
+    let names: Vec<&str> = plan.layers.iter().map(|l| l.name.as_str()).collect();
+    out += &format!("  layers:       {}\n", names.join(", "));
     let h = &m.held_out;
     if h.is_known() {
         out += &format!(
@@ -340,6 +359,13 @@ pub fn model_info(path: &Path, target: Option<Target>) -> Result<String> {
             .unwrap_or_else(|e| format!("  target:       cannot export as C: {e:#}\n"));
     }
     Ok(out)
+}
+
+/// The layers `--freeze` kept as they started; `None` when training settings are not recorded.
+fn frozen_layers(t: &hark_infer::TrainingSummary) -> Option<Vec<String>> {
+    let cfg = t.train_config.as_ref()?;
+    let train: hark_train::TrainConfig = serde_json::from_value(cfg.clone()).ok()?;
+    Some(train.freeze)
 }
 
 /// The augmentation a model was trained with, in `--augment` spelling (`none` when off);
