@@ -104,23 +104,16 @@ fn logreg(o: &TrainOpts) -> ClassicalMethod {
     }
 }
 
-/// Feature settings and fit options from the training flags. With `--embed MODEL` they are
-/// the embedding model's feature settings and logistic regression on its embedding, starting
-/// from its weights.
+/// Feature settings and fit options from the training flags. With `--init MODEL` they are
+/// MODEL's feature settings and architecture, starting from its weights; with `--embed MODEL`,
+/// its feature settings and logistic regression on its embedding.
 pub fn training_setup(o: &TrainOpts) -> Result<(FeatureConfig, FitOptions)> {
     let mut opts = fit_options(o);
     if o.model != ArchArg::Logreg && o.logreg_c != 1.0 {
         bail!("--logreg-c applies to --model logreg only");
     }
     if let Some(path) = &o.init {
-        if o.features.any_given() {
-            bail!(
-                "--init uses the feature settings {} was trained with: drop the feature options",
-                path.display()
-            );
-        }
-        let start = ModelFile::load(path)
-            .with_context(|| format!("cannot load the starting model {}", path.display()))?;
+        let start = model_for_features(o, path, "--init", "starting model")?;
         if start.meta.model.is_classical() {
             bail!(
                 "--init starts a network from a network; {} is {}: use --embed with its embedding model instead",
@@ -138,14 +131,7 @@ pub fn training_setup(o: &TrainOpts) -> Result<(FeatureConfig, FitOptions)> {
     if o.model != ArchArg::Logreg {
         bail!("--embed fits logistic regression on a model's embedding: add --model logreg");
     }
-    if o.features.any_given() {
-        bail!(
-            "--embed uses the feature settings {} was trained with: drop the feature options",
-            path.display()
-        );
-    }
-    let base = ModelFile::load(path)
-        .with_context(|| format!("cannot load the embedding model {}", path.display()))?;
+    let base = model_for_features(o, path, "--embed", "embedding model")?;
     opts.model = ModelConfig::Classical(ClassicalConfig {
         method: logreg(o),
         input: ClassicalInput::Embedding {
@@ -155,6 +141,18 @@ pub fn training_setup(o: &TrainOpts) -> Result<(FeatureConfig, FitOptions)> {
     });
     opts.init = Some(base.weights);
     Ok((base.meta.features, opts))
+}
+
+/// The model `flag` names (`what` in messages), whose feature settings the training takes:
+/// feature options are refused with it.
+fn model_for_features(o: &TrainOpts, path: &Path, flag: &str, what: &str) -> Result<ModelFile> {
+    if o.features.any_given() {
+        bail!(
+            "{flag} uses the feature settings {} was trained with: drop the feature options",
+            path.display()
+        );
+    }
+    ModelFile::load(path).with_context(|| format!("cannot load the {what} {}", path.display()))
 }
 
 /// The library options `hark train` and `hark cv` flags describe.
