@@ -452,7 +452,6 @@ fn at_least(s: &str, min: usize) -> Result<usize, String> {
 }
 
 impl FeatureArgs {
-    /// The preset's configuration with every given flag applied, validated.
     /// True when any feature option was given on the command line.
     pub fn any_given(&self) -> bool {
         self.preset.is_some()
@@ -470,6 +469,7 @@ impl FeatureArgs {
             || self.silence_relative_db.is_some()
     }
 
+    /// The preset's configuration with every given flag applied, validated.
     pub fn to_config(&self) -> anyhow::Result<FeatureConfig> {
         let mut c = preset_config(self.preset.unwrap_or(Preset::Urban));
         if let Some(v) = self.sr {
@@ -697,8 +697,9 @@ pub struct TrainOpts {
     pub log_augment: Option<PathBuf>,
     /// Start from this model's weights (transfer learning): its architecture and feature
     /// settings, every layer but the output layer, which is new for this dataset's classes.
-    /// Recipe: a linear probe (`--freeze` every block, train the rest), then fine-tuning
-    /// (`--init` the probe's model without --freeze and a lower --lr, e.g. 1e-4).
+    /// Recipe: try a probe (`--freeze` every convolution block, so only the dense layers
+    /// learn) against fine-tuning (no --freeze, a lower --lr such as 1e-4), and keep the one
+    /// that validates better; with little data, also try `--model logreg --embed MODEL`.
     #[arg(long, value_name = "MODEL", conflicts_with_all = ["model", "embed"])]
     pub init: Option<PathBuf>,
     /// With --init: layers kept exactly as they start (parameters and BatchNorm statistics),

@@ -726,14 +726,20 @@ fn read_npy(path: &Path) -> (Vec<usize>, Vec<f32>) {
         .nth(1)
         .and_then(|r| r.split(')').next())
         .expect("shape");
-    let shape = shape
+    let shape: Vec<usize> = shape
         .split(',')
         .filter_map(|v| v.trim().parse().ok())
         .collect();
-    let values = b[10 + hlen..]
+    let values: Vec<f32> = b[10 + hlen..]
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
+    assert_eq!(
+        values.len() * 4,
+        b.len() - 10 - hlen,
+        "whole float32 values"
+    );
+    assert_eq!(values.len(), shape.iter().product::<usize>(), "{header}");
     (shape, values)
 }
 

@@ -16,7 +16,8 @@ use hark_export::onnx::{
 use hark_features::{FeatureConfig, WindowExtractor};
 use hark_infer::{DecisionConfig, ModelFile, ModelWeights, NamedTensor, PlanEngine};
 use hark_model::{
-    ClassicalConfig, Layer, LayerPlan, ModelConfig, Op, ParamOwner, SbCnnConfig, StrideDsConfig,
+    ClassicalConfig, ClassicalInput, Layer, LayerPlan, ModelConfig, Op, ParamOwner, SbCnnConfig,
+    StrideDsConfig,
 };
 use prost::Message;
 use serde_json::Value;
@@ -149,6 +150,26 @@ fn cases() -> Vec<(&'static str, ModelFile)> {
                 40,
                 32,
                 10,
+            ),
+        ),
+        (
+            // The embedding is a flattened multi-pixel map: standardisation has one value
+            // per activation value and must be applied after a Flatten.
+            "logistic regression on a Stride-DS embedding without dense layer 30x20",
+            model(
+                ModelConfig::Classical(ClassicalConfig {
+                    input: ClassicalInput::Embedding {
+                        base: Box::new(ModelConfig::StrideDs(StrideDsConfig {
+                            dense: 0,
+                            ..Default::default()
+                        })),
+                        base_classes: 3,
+                    },
+                    ..Default::default()
+                }),
+                30,
+                20,
+                4,
             ),
         ),
     ]

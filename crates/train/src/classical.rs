@@ -4,9 +4,9 @@
 //! the result is an ordinary hark model.
 //!
 //! linfa was chosen by measuring it, smartcore and scikit-learn on the same features
-//! (bench/classical, BENCHMARKS.md): linfa's logistic regression fits 4x faster than
+//! (bench/classical, BENCHMARKS.md): linfa's logistic regression fits 4.6x faster than
 //! smartcore's and exposes its coefficients. Neither offers a linear SVM hark can use yet:
-//! linfa's SMO builds the dense kernel matrix (120 s on FSDD's 2,775 windows), smartcore's
+//! linfa's SMO builds the dense kernel matrix (70 s on 2,700 FSDD windows), smartcore's
 //! multi-class SVC is one-vs-one with private weights.
 
 use std::sync::atomic::{AtomicBool, Ordering};

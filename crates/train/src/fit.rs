@@ -117,7 +117,8 @@ pub fn train(
 /// [`TrainConfig::freeze`]); for a classical model on another model's embedding
 /// ([`hark_model::ClassicalInput::Embedding`]), the embedding model's weights.
 /// Classical models ([`ModelConfig::is_classical`]) are fitted in one pass (one history
-/// entry); `cfg`'s seed is kept, its epochs, optimiser and augmentation do not apply.
+/// entry); `cfg`'s seed is kept, its epochs and optimiser do not apply, and augmentation or
+/// class weights are refused.
 #[allow(clippy::too_many_arguments)]
 pub fn train_from(
     model: &ModelConfig,
@@ -137,6 +138,15 @@ pub fn train_from(
                 name: "augment",
                 reason: format!(
                     "{} is fitted in one pass on fixed features; augmentation applies to networks (sbcnn, stride-ds)",
+                    model.arch_name()
+                ),
+            });
+        }
+        if cfg.class_weights {
+            return Err(TrainError::BadSetting {
+                name: "class_weights",
+                reason: format!(
+                    "{} is fitted without sample weights; class weighting applies to networks (sbcnn, stride-ds)",
                     model.arch_name()
                 ),
             });

@@ -5,8 +5,8 @@
 //! - [`WindowSet`]: feature windows in memory, with labels and clip ids.
 //! - [`train`] with a [`TrainConfig`]: seeded, early-stopping training returning the best
 //!   [`hark_infer::ModelWeights`] and the epoch history ([`write_history_csv`], [`render_history_png`]).
-//! - [`classical`]: logistic regression and linear SVMs (linfa) on log-mel statistics or
-//!   another model's embedding, fitted in one pass into an ordinary model file.
+//! - [`classical`]: logistic regression (linfa) on log-mel statistics or another model's
+//!   embedding, fitted in one pass into an ordinary model file.
 //! - [`AugmentConfig`]: SpecAugment masks and mixup applied per batch ([`Augmenter`]).
 //! - [`stratified_split`]: the one seeded, stratified hold-out split every caller uses.
 //!

@@ -174,7 +174,25 @@ fn logistic_regression_on_band_statistics_separates_generated_classes() {
 #[test]
 fn standardisation_is_fitted_on_training_windows_and_run_as_stored() {
     let (tr, te) = (dataset(30, 3), dataset(10, 4));
-    let file = fit(&logreg(1.0, 100), &tr, None);
+    // Validation windows far from the training ones: statistics that used them would show.
+    let mut val = dataset(10, 5);
+    val.data.iter_mut().for_each(|v| *v = *v * 3.0 + 5.0);
+    let model = logreg(1.0, 100);
+    let out = train_from(
+        &model,
+        &TrainConfig::default(),
+        CLASSES,
+        &tr,
+        Some(&val),
+        None,
+        &mut NoObserver,
+        &AtomicBool::new(false),
+    )
+    .expect("fit");
+    let file = ModelFile {
+        meta: meta(&model),
+        weights: out.weights,
+    };
     // Stored mean and variance = the naive ones over the training windows only.
     let feats: Vec<Vec<f64>> = (0..tr.len()).map(|i| naive_stats(tr.window(i))).collect();
     let d = 2 * MELS;
@@ -368,21 +386,34 @@ fn logistic_regression_on_an_embedding_keeps_the_base_weights_bit_identical() {
 }
 
 #[test]
-fn augmentation_is_refused_for_classical_models() {
+fn augmentation_and_class_weights_are_refused_for_classical_models() {
     let tr = dataset(5, 8);
-    let cfg = TrainConfig {
-        augment: AugmentConfig::parse("mixup").expect("spec"),
-        ..Default::default()
-    };
-    let err = train(
-        &logreg(1.0, 100),
-        &cfg,
-        CLASSES,
-        &tr,
-        None,
-        &mut NoObserver,
-        &AtomicBool::new(false),
-    )
-    .expect_err("augmentation");
-    assert!(err.to_string().contains("augment"), "{err}");
+    for (cfg, what) in [
+        (
+            TrainConfig {
+                augment: AugmentConfig::parse("mixup").expect("spec"),
+                ..Default::default()
+            },
+            "augment",
+        ),
+        (
+            TrainConfig {
+                class_weights: true,
+                ..Default::default()
+            },
+            "class_weights",
+        ),
+    ] {
+        let err = train(
+            &logreg(1.0, 100),
+            &cfg,
+            CLASSES,
+            &tr,
+            None,
+            &mut NoObserver,
+            &AtomicBool::new(false),
+        )
+        .expect_err(what);
+        assert!(err.to_string().contains(what), "{err}");
+    }
 }

@@ -4,8 +4,9 @@
 //!
 //! Flow: predict stage: audio (decoded in chunks) -> the model's own features -> embedding
 //! -> rows. Memory does not grow with a recording's length or the number of files: rows go
-//! to a temporary file as they come, and the `.npy` (header + rows) and the index are
-//! published atomically at the end; an error or Ctrl-C leaves no partial output.
+//! to temporary files as they come, and the `.npy` (header + rows) and then the index are
+//! each published atomically at the end; a failing file adds no row, and Ctrl-C writes
+//! nothing.
 
 use std::io::{BufWriter, Seek, Write};
 use std::ops::ControlFlow;
@@ -69,9 +70,12 @@ pub fn embed(args: &EmbedArgs) -> Result<Outcome> {
         }
         let mark = rows.mark()?;
         if let Err(e) = embed_one(&file, &predictor, input, args.per_clip, &mut rows, &bar) {
+            rows.rollback(mark)?;
+            if stop_flag().load(Ordering::SeqCst) {
+                break; // interrupted, not a bad file
+            }
             failed += 1;
             eprintln!("error: {}: {e:#}", super::input::shown(&input.path));
-            rows.rollback(mark)?;
         }
         bar.file_done();
     }

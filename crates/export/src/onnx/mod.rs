@@ -4,12 +4,13 @@
 //! as the `hark.features` metadata says) and gives `logits` `[batch, classes]` and their
 //! `probabilities` (Softmax). Batch is dynamic. Written straight from the plan engine's
 //! compiled steps over the hand-written [`proto`] messages: burn-onnx's exporter has no
-//! Softmax and knows nothing of hark's metadata, and this graph has five operators.
+//! Softmax and knows nothing of hark's metadata, and this graph has a handful of operators.
 //!
 //! | step | ONNX |
 //! |------|------|
 //! | convolution (+ folded BatchNorm) | `Conv` (`pads` top, left, bottom, right; `group`) |
-//! | unfolded BatchNorm | `Mul`, `Add` with `[c, 1, 1]` constants |
+//! | unfolded BatchNorm | `Mul`, `Add` with `[c, 1, 1]` constants (`[n]` after a flatten, or when it standardises every value of the activation) |
+//! | band statistics | `AveragePool` (`[1, frames]`), `Sub`, `Mul`, `AveragePool`, `Sqrt`, `Concat` (axis 2), `Flatten` |
 //! | max-pooling | `MaxPool` (stride = kernel, floor) |
 //! | ReLU | `Relu` |
 //! | dense | `Flatten` (axis 1) before the first, then `Gemm` (`B` is `[in, out]`) |
@@ -72,7 +73,8 @@ pub fn onnx_model_for(engine: &PlanEngine, meta: &ModelMeta) -> Result<ModelProt
     let mut g = Graph::default();
     let mut x = INPUT.to_string();
     let mut flat = false;
-    for (k, (step, _)) in engine.steps().enumerate() {
+    let mut len = engine.input_len();
+    for (k, (step, out_len)) in engine.steps().enumerate() {
         x = match step {
             Step::Conv { geom, weight, bias } => {
                 let w = g.constant(
@@ -100,6 +102,12 @@ pub fn onnx_model_for(engine: &PlanEngine, meta: &ModelMeta) -> Result<ModelProt
                 )
             }
             Step::Affine { scale, shift } => {
+                // One value per activation value (a standardisation after a flatten the
+                // engine does not list): flatten first.
+                if !flat && scale.len() == len {
+                    x = g.node("Flatten", k, vec![x], vec![int("axis", 1)]);
+                    flat = true;
+                }
                 let dims = if flat {
                     vec![scale.len()]
                 } else {
@@ -154,6 +162,7 @@ pub fn onnx_model_for(engine: &PlanEngine, meta: &ModelMeta) -> Result<ModelProt
                 g.node("Gemm", k, vec![x, w, b], vec![])
             }
         };
+        len = out_len;
     }
     if !flat {
         return Err(ExportError::Unsupported {
