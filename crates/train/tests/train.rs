@@ -585,21 +585,24 @@ fn init_with_other_classes_trains_and_frozen_layers_stay_bit_identical() {
     let mut two = dataset(8, 3, 2);
     let keep: Vec<usize> = (0..two.len()).filter(|&i| two.labels[i] < 2).collect();
     two = two.subset(&keep);
+    // Train `model` on the 2-class windows from the 3-class model's weights.
+    let from_base = |model: &ModelConfig, cfg: &TrainConfig| {
+        train_from(
+            model,
+            cfg,
+            2,
+            &two,
+            None,
+            Some(&base.weights),
+            &mut NoObserver,
+            &AtomicBool::new(false),
+        )
+    };
     let cfg = TrainConfig {
         freeze: vec!["block1".into(), "block2".into()],
         ..tiny_cfg(2, 3)
     };
-    let out = train_from(
-        &tiny_sbcnn(),
-        &cfg,
-        2,
-        &two,
-        None,
-        Some(&base.weights),
-        &mut NoObserver,
-        &AtomicBool::new(false),
-    )
-    .expect("fine-tuning runs");
+    let out = from_base(&tiny_sbcnn(), &cfg).expect("fine-tuning runs");
     let get = |w: &ModelWeights, name: &str| -> Vec<u32> {
         w.tensors
             .iter()
@@ -641,17 +644,7 @@ fn init_with_other_classes_trains_and_frozen_layers_stay_bit_identical() {
 
     // Another architecture, or an unknown layer, is refused with the names.
     let other = ModelConfig::StrideDs(StrideDsConfig::default());
-    let err = train_from(
-        &other,
-        &tiny_cfg(1, 3),
-        2,
-        &two,
-        None,
-        Some(&base.weights),
-        &mut NoObserver,
-        &AtomicBool::new(false),
-    )
-    .expect_err("other architecture");
+    let err = from_base(&other, &tiny_cfg(1, 3)).expect_err("other architecture");
     // Stride-DS's stem is a 24-filter convolution: named, with both shapes.
     let msg = err.to_string();
     assert!(
@@ -664,16 +657,6 @@ fn init_with_other_classes_trains_and_frozen_layers_stay_bit_identical() {
         freeze: vec!["block9".into()],
         ..tiny_cfg(1, 3)
     };
-    let err = train_from(
-        &tiny_sbcnn(),
-        &cfg,
-        2,
-        &two,
-        None,
-        Some(&base.weights),
-        &mut NoObserver,
-        &AtomicBool::new(false),
-    )
-    .expect_err("unknown layer");
+    let err = from_base(&tiny_sbcnn(), &cfg).expect_err("unknown layer");
     assert!(err.to_string().contains("block1.conv"), "{err}");
 }
