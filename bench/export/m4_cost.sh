@@ -3,7 +3,7 @@
 # and run on QEMU's mps2-an386 with -icount, using the test harness of crates/export/tests/m4.
 # Prints section sizes (arm-none-eabi-size), the stack peak and instructions per STFT frame
 # (front end) and per window (network) on one clip.
-# usage: bench/export/m4_cost.sh MODEL.hark CLIP [BUDGET]
+# usage: [EXPORT_ARGS="--int8 --calibrate TRAINING_AUDIO..."] bench/export/m4_cost.sh MODEL.hark CLIP [BUDGET]
 #   BUDGET=device (default): the tests' linker script, 512 KiB flash / 64 KiB RAM; a model
 #   that does not fit fails to link. BUDGET=measure: 4 MiB of each, to measure models that
 #   do not fit (their figures say what they would cost, not that they run on the board).
@@ -13,7 +13,8 @@ model=$1 clip=$2 budget=${3:-device}
 HARK=${HARK:-target/release/hark}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$HARK" export "$model" --format c -o "$work" 2>/dev/null
+# shellcheck disable=SC2086 # EXPORT_ARGS is a list of words
+"$HARK" export "$model" --format c -o "$work" ${EXPORT_ARGS:-} 2>/dev/null
 cp crates/export/tests/m4/{startup.c,main.c} "$work"/
 if [ "$budget" = measure ]; then
   sed 's/LENGTH = 512K/LENGTH = 4096K/; s/LENGTH = 64K/LENGTH = 4096K/' crates/export/tests/m4/link.ld > "$work/link.ld"

@@ -439,6 +439,10 @@ fn at_least_one(s: &str) -> Result<usize, String> {
     at_least(s, 1)
 }
 
+fn calibration_count(s: &str) -> Result<usize, String> {
+    at_least(s, hark_export::int8::MIN_CALIBRATION_WINDOWS)
+}
+
 fn at_least_two(s: &str) -> Result<usize, String> {
     at_least(s, 2)
 }
@@ -966,6 +970,19 @@ pub struct ExportArgs {
     /// What to write (default: from the output's extension, `.onnx`).
     #[arg(long, value_enum)]
     pub format: Option<ExportFormat>,
+    /// `--format c` with the network in int8 (TensorFlow Lite's scheme: per-channel weights,
+    /// per-tensor activations), its activation ranges measured on --calibrate audio. The
+    /// front end stays float32. Weights and activations take a quarter of float32's bytes.
+    #[arg(long, requires = "calibrate")]
+    pub int8: bool,
+    /// Audio files or folders from the model's training data: windows drawn from them set
+    /// the int8 activation ranges (a bad file is reported and skipped, exit code 1).
+    #[arg(long, value_name = "PATH", num_args = 1.., requires = "int8")]
+    pub calibrate: Vec<PathBuf>,
+    /// Non-silent windows drawn at random (seeded, so the export is reproducible) from the
+    /// --calibrate audio.
+    #[arg(long, value_name = "N", default_value_t = 300, requires = "int8", value_parser = calibration_count)]
+    pub calibration_windows: usize,
 }
 
 /// Export formats.
@@ -973,7 +990,7 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     /// ONNX, opset 18, dynamic batch.
     Onnx,
-    /// C99 source for microcontrollers: front end and network, float32.
+    /// C99 source for microcontrollers: front end and network, float32 (or int8 with --int8).
     C,
 }
 

@@ -73,6 +73,8 @@ const VALUES: &[(&str, &str, Option<&str>)] = &[
     ("init", "base.hark", None),
     ("freeze", "block1,block2", None),
     ("logreg_c", "0.5", Some("0")),
+    ("calibrate", "train/", None),
+    ("calibration_windows", "300", Some("0")),
 ];
 
 /// Flags whose values differ between subcommands: (subcommand, flag id, valid, invalid).
@@ -89,6 +91,10 @@ const COMPANIONS: &[(&str, &str, &str)] = &[
     ("stream", "channels", "--format=s16le"),
     ("train", "freeze", "--init=base.hark"),
     ("cv", "freeze", "--init=base.hark"),
+    ("export", "int8", "--calibrate=train/"),
+    ("export", "calibrate", "--int8"),
+    ("export", "calibration_windows", "--int8"),
+    ("export", "calibration_windows", "--calibrate=train/"),
 ];
 
 /// A placeholder for each positional argument.

@@ -379,6 +379,14 @@ fn export_writes_onnx_to_a_file_or_stdout_and_refuses_what_it_cannot_name() {
         v["macs_per_window"]
     );
     assert_eq!(v["target"]["fit"]["fits"], Value::Bool(true), "{v}");
+    // int8 weights take a byte each (plus per-channel constants), activations too.
+    let size = |k: &str, what: &str| v["target"][k][what].as_u64().expect(what);
+    for what in ["weight_bytes", "ram_bytes"] {
+        assert!(
+            size("c_int8", what) < size("c_float32", what),
+            "{what}: {v}"
+        );
+    }
 
     // C: a folder with the header and the source, the class names escaped in the source.
     let c_dir = dir.path().join("fw");
@@ -389,6 +397,62 @@ fn export_writes_onnx_to_a_file_or_stdout_and_refuses_what_it_cannot_name() {
     assert!(header.contains("#define HARK_SAMPLE_RATE 8000"), "{header}");
     let source = std::fs::read_to_string(c_dir.join("hark_model.c")).expect("source");
     assert!(source.contains(r#""low","#) && source.contains("hark_run_network"));
+
+    // int8: calibrated on audio, a bad calibration file reported and skipped; the library
+    // runs the int8 kernels and says so.
+    let calib = dir.path().join("calib");
+    std::fs::create_dir_all(&calib).expect("mkdir");
+    write_wav(&calib.join("a.wav"), 8000, &sine(8000, 3.0, 440.0));
+    write_wav(&calib.join("b.wav"), 8000, &sine(8000, 3.0, 1250.0));
+    std::fs::write(calib.join("broken.wav"), b"RIFF\x10\x00\x00\x00WAVEnot").expect("w");
+    let q_dir = dir.path().join("fw8");
+    let o = hark(&[
+        "export",
+        utf8(&model),
+        "--format",
+        "c",
+        "--int8",
+        "--calibrate",
+        utf8(&calib),
+        "-o",
+        utf8(&q_dir),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a skipped file exits 1: {}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("broken.wav") && text(&o).contains("(C99, int8)"),
+        "{}",
+        text(&o)
+    );
+    let q_source = std::fs::read_to_string(q_dir.join("hark_model.c")).expect("int8 source");
+    assert!(q_source.contains("#define HARK_INT8") && q_source.contains("hark_qlogits("));
+    // --int8 needs audio to calibrate on, and quantises the C export only.
+    let o = hark(&[
+        "export",
+        utf8(&model),
+        "--format",
+        "c",
+        "--int8",
+        "-o",
+        utf8(&q_dir),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--calibrate"), "{}", text(&o));
+    let o = hark(&[
+        "export",
+        utf8(&model),
+        "--int8",
+        "--calibrate",
+        utf8(&calib),
+        "-o",
+        utf8(&onnx),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--format c"), "{}", text(&o));
 
     // `-o -` gives the same bytes on standard output.
     let o = hark(&["export", utf8(&model), "--format", "onnx", "-o", "-"]);

@@ -2,14 +2,18 @@
 //! test): each clip streamed through the generated library compiled with `gcc -O2`, and
 //! through hark's streaming extractor and plan engine.
 //!
-//! usage: c_agreement MODEL.hark WORK_DIR AUDIO...   (class = the clip's folder name)
+//! usage: c_agreement MODEL.hark WORK_DIR [--int8 CALIBRATION_LIST] AUDIO...
+//! (class = the clip's folder name; CALIBRATION_LIST: one training clip per line).
 //! Prints one JSON object: windows, largest log-mel-window and logit differences, window
 //! and clip decision agreement (clip = mean of its windows' probabilities) and accuracy.
+//! With `--int8`: the network in int8, its logits compared bit for bit with the integer
+//! reference (on the C library's own window), and its decisions with float32 hark's.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hark_export::c::{HEADER_NAME, SOURCE_NAME, to_c};
+use hark_export::c::{HEADER_NAME, SOURCE_NAME, to_c, to_c_int8};
+use hark_export::int8::{Int8Network, Reservoir, quantize};
 use hark_features::StreamingExtractor;
 use hark_infer::{ModelFile, PlanEngine};
 
@@ -41,12 +45,22 @@ int main(int argc, char **argv) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    let [model, dir, clips @ ..] = args.as_slice() else {
-        return Err("usage: c_agreement MODEL.hark WORK_DIR AUDIO...".into());
+    let [model, dir, rest @ ..] = args.as_slice() else {
+        return Err("usage: c_agreement MODEL.hark WORK_DIR [--int8 LIST] AUDIO...".into());
     };
     let file = ModelFile::load(model)?;
     let cfg = &file.meta.features;
-    let lib = to_c(&file)?;
+    let engine = PlanEngine::new(&file.meta.plan()?, &file.weights)?;
+    let (int8, clips) = match rest {
+        [flag, list, clips @ ..] if flag.as_os_str() == "--int8" => {
+            (Some(calibrated(&file, &engine, list)?), clips)
+        }
+        clips => (None, clips),
+    };
+    let lib = match &int8 {
+        None => to_c(&file)?,
+        Some(q) => to_c_int8(&file, q)?,
+    };
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join(HEADER_NAME), &lib.header)?;
     std::fs::write(dir.join(SOURCE_NAME), &lib.source)?;
@@ -67,12 +81,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !ok {
         return Err("gcc failed".into());
     }
-    let engine = PlanEngine::new(&file.meta.plan()?, &file.weights)?;
     let (k, n) = (file.meta.class_names.len(), cfg.n_mels * cfg.window_frames);
     let mut ws = engine.workspace();
     let (mut windows, mut max_value, mut max_logit) = (0usize, 0f32, 0f32);
     let (mut same_window, mut same_clip, mut right_c, mut right_h) = (0, 0, 0, 0);
-    let mut scored = 0;
+    let (mut scored, mut bit_exact) = (0, 0);
+    let mut qws = int8.as_ref().map(Int8Network::workspace);
+    let mut reference = vec![0.0; k];
     for clip in clips {
         let y = hark_audio::load_mono(clip, Some(cfg.sr))?.samples;
         let raw: Vec<u8> = y.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -102,6 +117,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             engine.logits_into(&w.values, &mut ws, &mut logits);
             for (a, b) in rec[..n].iter().zip(&w.values) {
                 max_value = max_value.max((a - b).abs());
+            }
+            if let (Some(q), Some(qws)) = (&int8, &mut qws) {
+                q.logits_into(&rec[..n], qws, &mut reference);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                bit_exact += usize::from(bits(&rec[n..]) == bits(&reference));
             }
             for (a, b) in rec[n..].iter().zip(&logits) {
                 max_logit = max_logit.max((a - b).abs() / b.abs().max(1.0));
@@ -135,6 +155,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "clip_decision_agreement": frac(same_clip, scored),
             "clip_accuracy_c": frac(right_c, scored), "clip_accuracy_hark": frac(right_h, scored),
             "budget": lib.budget,
+            "int8_windows_bit_exact_with_reference": int8.as_ref().map(|_| bit_exact),
+            "calibration_windows": int8.as_ref().map(|q| q.calibration_windows),
         })
     );
     Ok(())
@@ -166,4 +188,33 @@ fn label_of(p: &Path) -> String {
         .and_then(|d| d.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// The int8 network calibrated on the clips listed in `list`: 300 of their non-silent
+/// windows, drawn by the seeded sample `hark export --int8 --calibrate` uses (here on whole
+/// decoded clips, where the CLI streams them).
+fn calibrated(
+    file: &ModelFile,
+    engine: &PlanEngine,
+    list: &Path,
+) -> Result<Int8Network, Box<dyn std::error::Error>> {
+    let cfg = &file.meta.features;
+    let mut sample = Reservoir::new(300, cfg.n_mels * cfg.window_frames);
+    let mut paths: Vec<PathBuf> = std::fs::read_to_string(list)?
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(PathBuf::from)
+        .collect();
+    paths.sort(); // the order `hark export --calibrate` reads files in
+    for p in &paths {
+        let y = hark_audio::load_mono(p, Some(cfg.sr))?.samples;
+        let mut ex = StreamingExtractor::new(cfg)?;
+        let mut windows = Vec::new();
+        ex.push(&y, &mut windows);
+        ex.finish(&mut windows);
+        for w in windows.iter().filter(|w| !w.silent) {
+            sample.push(&w.values);
+        }
+    }
+    Ok(quantize(engine, sample.windows())?)
 }

@@ -8,10 +8,13 @@
 //!
 //! - [`c`]: a C99 library for microcontrollers: the front end from samples to log-mel
 //!   windows and the network, static buffers only, with its flash, RAM and MAC budget.
+//! - [`int8`]: post-training int8 quantisation of the network for the C export, and the
+//!   integer reference the generated C must match bit for bit.
 //! - [`onnx`]: an ONNX file (opset 18, dynamic batch, logits and probabilities, labels and
 //!   feature settings in its metadata) for onnxruntime, tract, TensorRT and friends.
 
 pub mod c;
+pub mod int8;
 pub mod onnx;
 
 use hark_infer::InferError;
@@ -27,6 +30,9 @@ pub enum ExportError {
     /// Metadata could not be written as JSON (a bug: please report it).
     #[error("cannot write the model's metadata as JSON (a bug in hark: please report it)")]
     Json(#[from] serde_json::Error),
+    /// int8 calibration windows are missing or unusable: give more, or other, training audio.
+    #[error("cannot calibrate int8 quantisation: {0}")]
+    Calibration(String),
     /// The compiled model has a step this exporter has no operator for.
     #[error("{format} export cannot write {step}")]
     Unsupported {

@@ -8,7 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hark_export::c::{CODE_RESERVE_BYTES, HEADER_NAME, SOURCE_NAME, STACK_RESERVE_BYTES, to_c};
+use hark_export::c::{
+    CODE_RESERVE_BYTES, HEADER_NAME, SOURCE_NAME, STACK_RESERVE_BYTES, to_c, to_c_int8,
+};
+use hark_export::int8::{Int8Network, Requant, quantize, requantize};
 use hark_features::{FeatureConfig, MelNorm, MelScale, StreamingExtractor, WindowNorm};
 use hark_infer::{ModelFile, PlanEngine};
 use hark_model::{ClassicalConfig, ModelConfig, SbCnnConfig, StrideDsConfig};
@@ -124,9 +127,14 @@ struct Record {
     logits: Vec<f32>,
 }
 
-/// Generate the library for `file` into `dir`; returns its budget.
-fn generate(file: &ModelFile, dir: &Path) -> hark_export::c::Budget {
-    let lib = to_c(file).expect("C export");
+/// Generate the library for `file` (its network in int8 with `int8`) into `dir`; returns
+/// its budget.
+fn generate(file: &ModelFile, int8: Option<&Int8Network>, dir: &Path) -> hark_export::c::Budget {
+    let lib = match int8 {
+        None => to_c(file),
+        Some(q) => to_c_int8(file, q),
+    }
+    .expect("C export");
     std::fs::write(dir.join(HEADER_NAME), &lib.header).expect("write header");
     std::fs::write(dir.join(SOURCE_NAME), &lib.source).expect("write source");
     lib.budget
@@ -138,8 +146,8 @@ fn write_samples(y: &[f32], dir: &Path) {
 }
 
 /// Generate, compile with the sanitizers, run on `y`; the C library's windows.
-fn c_windows(file: &ModelFile, y: &[f32], dir: &Path) -> Vec<Record> {
-    generate(file, dir);
+fn c_windows(file: &ModelFile, int8: Option<&Int8Network>, y: &[f32], dir: &Path) -> Vec<Record> {
+    generate(file, int8, dir);
     let driver = DRIVER.replace("CHUNK", &CHUNK.to_string());
     std::fs::write(dir.join("driver.c"), driver).expect("driver");
     let strict = [
@@ -160,7 +168,7 @@ fn c_windows(file: &ModelFile, y: &[f32], dir: &Path) -> Vec<Record> {
     for sym in undefined.split_whitespace().filter(|s| s.len() > 1) {
         assert!(
             [
-                "log10f", "log10", "expf", "sqrt", "sqrtf", "powf", "memset", "memmove"
+                "log10f", "log10", "expf", "sqrt", "sqrtf", "powf", "roundf", "memset", "memmove"
             ]
             .iter()
             .any(|ok| sym.trim_start_matches('_').starts_with(ok)),
@@ -209,19 +217,25 @@ fn records(file: &ModelFile, bytes: &[u8]) -> Vec<Record> {
 fn check(what: &str, file: &ModelFile, clips: &[&str]) {
     let dir = tempfile::tempdir().expect("tempdir");
     let y = stream(&file.meta.features, clips);
-    let c = c_windows(file, &y, dir.path());
+    let c = c_windows(file, None, &y, dir.path());
     compare(what, file, &y, &c);
 }
 
-/// The C records of stream `y` against hark's streaming extractor and plan engine.
-fn compare(what: &str, file: &ModelFile, y: &[f32], c: &[Record]) {
-    let cfg = &file.meta.features;
-    let mut ex = StreamingExtractor::new(cfg).expect("extractor");
+/// Hark's streaming windows of `y` (fed in the driver's chunks) and the model's plan engine.
+fn hark_side(file: &ModelFile, y: &[f32]) -> (Vec<hark_features::Window>, PlanEngine) {
+    let mut ex = StreamingExtractor::new(&file.meta.features).expect("extractor");
     let mut windows = Vec::new();
     for chunk in y.chunks(CHUNK) {
         ex.push(chunk, &mut windows);
     }
     let engine = PlanEngine::new(&file.meta.plan().expect("plan"), &file.weights).expect("engine");
+    (windows, engine)
+}
+
+/// The C records of stream `y` against hark's streaming extractor and plan engine.
+fn compare(what: &str, file: &ModelFile, y: &[f32], c: &[Record]) {
+    let cfg = &file.meta.features;
+    let (windows, engine) = hark_side(file, y);
     let mut ws = engine.workspace();
     let k = file.meta.class_names.len();
     let mut logits = vec![0.0; k];
@@ -345,6 +359,268 @@ fn generated_c_computes_harks_windows_and_logits() {
     );
 }
 
+/// int8 logits against the float32 logits of the same window: largest difference relative
+/// to the window's largest float32 logit (seeded untrained models; trained ones are measured
+/// in RESULTS.md).
+const INT8_LOGIT_TOL: f32 = 0.15;
+
+/// Non-silent hark windows of `clips` (or generated audio), concatenated: calibration data.
+/// Generated audio gives fewer windows than calibration needs; they are repeated.
+fn calibration(file: &ModelFile, clips: &[String]) -> Vec<f32> {
+    let clips: Vec<&str> = clips.iter().map(String::as_str).collect();
+    let y = stream(&file.meta.features, &clips);
+    let mut ex = StreamingExtractor::new(&file.meta.features).expect("extractor");
+    let mut windows = Vec::new();
+    ex.push(&y, &mut windows);
+    ex.finish(&mut windows);
+    let kept: Vec<&[f32]> = windows
+        .iter()
+        .filter(|w| !w.silent)
+        .map(|w| w.values.as_slice())
+        .collect();
+    assert!(!kept.is_empty(), "no calibration window");
+    let n = kept.len().max(hark_export::int8::MIN_CALIBRATION_WINDOWS);
+    kept.iter()
+        .cycle()
+        .take(n)
+        .flat_map(|w| w.iter().copied())
+        .collect()
+}
+
+/// First index of the largest value, as the C runtime picks it.
+fn first_max(v: &[f32]) -> usize {
+    (1..v.len()).fold(0, |best, i| if v[i] > v[best] { i } else { best })
+}
+
+/// The int8 library's records of `y`: hark's windows, logits equal bit for bit to the
+/// integer reference's on the C window, and near the float32 logits; returns the largest
+/// relative difference from float32.
+fn compare_int8(what: &str, file: &ModelFile, net: &Int8Network, y: &[f32], c: &[Record]) -> f32 {
+    let (windows, engine) = hark_side(file, y);
+    let (mut ws, mut fws) = (net.workspace(), engine.workspace());
+    let k = file.meta.class_names.len();
+    let (mut q, mut f) = (vec![0.0; k], vec![0.0; k]);
+    assert_eq!(c.len(), windows.len(), "{what}: number of windows");
+    let (mut worst, mut compared) = (0f32, 0);
+    for (r, w) in c.iter().zip(&windows) {
+        assert_eq!(
+            (r.start, r.silent),
+            (w.start_frame, w.silent),
+            "{what}: window"
+        );
+        for (a, b) in r.values.iter().zip(&w.values) {
+            assert!(
+                (a - b).abs() <= NORM_TOL,
+                "{what}: window values {a} vs {b}"
+            );
+        }
+        if w.silent {
+            assert_eq!(r.class, -1, "{what}: a silent window is HARK_SILENT");
+            continue;
+        }
+        net.logits_into(&r.values, &mut ws, &mut q);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&r.logits),
+            bits(&q),
+            "{what}: window at frame {}: C int8 logits {:?} vs the integer reference {q:?}",
+            w.start_frame,
+            r.logits
+        );
+        assert_eq!(r.class, first_max(&q) as i32, "{what}: decision");
+        compared += 1;
+        engine.logits_into(&w.values, &mut fws, &mut f);
+        let scale = f.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+        for (a, b) in q.iter().zip(&f) {
+            worst = worst.max((a - b).abs() / scale);
+        }
+    }
+    assert!(compared > 0, "{what}: no window went through the network");
+    assert!(
+        worst <= INT8_LOGIT_TOL,
+        "{what}: int8 logits differ from float32 by {worst} of the largest logit"
+    );
+    worst
+}
+
+fn fsdd_clips(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("fsdd/recordings/{}_george_{}.wav", i % 10, i / 10 + 1))
+        .collect()
+}
+
+#[test]
+fn int8_c_equals_the_integer_reference_bit_for_bit() {
+    if !have("gcc") {
+        println!("SKIP: gcc not found; the C export is not compiled");
+        return;
+    }
+    let cases = [
+        (
+            "Stride-DS int8, speech features",
+            model(
+                ModelConfig::StrideDs(StrideDsConfig::default()),
+                FeatureConfig::speech(),
+                10,
+            ),
+            fsdd_clips(24),
+            FSDD.to_vec(),
+        ),
+        (
+            "SB-CNN int8 (pool before ReLU), ESC-10 features",
+            model(
+                ModelConfig::SbCnn(SbCnnConfig::default()),
+                FeatureConfig::default(),
+                10,
+            ),
+            // Other clips than the ones run: new windows may leave the calibrated ranges.
+            [
+                "esc10/audio/baby_cry/1-187207-A.ogg",
+                "esc10/audio/baby_cry/1-211527-A.ogg",
+                "esc10/audio/chainsaw/1-116765-A.ogg",
+                "esc10/audio/sea_waves/1-28135-A.ogg",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ESC10.to_vec(),
+        ),
+    ];
+    for (what, file, calib, clips) in &cases {
+        let engine =
+            PlanEngine::new(&file.meta.plan().expect("plan"), &file.weights).expect("engine");
+        let net = quantize(&engine, &calibration(file, calib)).expect("quantise");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let y = stream(&file.meta.features, clips);
+        let c = c_windows(file, Some(&net), &y, dir.path());
+        let worst = compare_int8(what, file, &net, &y, &c);
+        println!(
+            "{what}: {} windows bit-exact; int8 vs float32 logits within {worst:.4} of the \
+             largest (calibrated on {} windows)",
+            c.len(),
+            net.calibration_windows
+        );
+    }
+}
+
+/// The runtime's `hark_requantize`, compiled alone with the strict flags and the
+/// sanitizers, against [`requantize`] on the edges of its domain (the trained models above
+/// reach only shifts above 32) and on random values.
+#[test]
+fn requantisation_in_c_equals_the_reference_on_edge_cases() {
+    if !have("gcc") {
+        println!("SKIP: gcc not found; the C export is not compiled");
+        return;
+    }
+    let rt = hark_export::c::RUNTIME;
+    let start = rt
+        .find("static int8_t hark_requantize")
+        .expect("hark_requantize in the runtime");
+    let end = start + rt[start..].find("\n}\n").expect("its end") + 3;
+    let program = format!(
+        "#include <stdint.h>\n#include <stdio.h>\n{}\nint main(void) {{\n  long a, m, s, z, l;\n  \
+         while (scanf(\"%ld %ld %ld %ld %ld\", &a, &m, &s, &z, &l) == 5) {{\n    \
+         printf(\"%d\\n\", hark_requantize((int32_t)a, (int32_t)m, (int)s, (int)z, (int)l));\n  \
+         }}\n  return 0;\n}}\n",
+        &rt[start..end]
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("rq.c"), program).expect("write");
+    run(Command::new("gcc")
+        .args([
+            "-std=c99",
+            "-pedantic",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-O1",
+        ])
+        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
+        .args(["rq.c", "-o", "rq"])
+        .current_dir(dir.path()));
+    let mut z = 0x853C_49E6_748F_EA9B_u64;
+    let mut next = move || {
+        z ^= z << 13;
+        z ^= z >> 7;
+        z ^= z << 17;
+        z
+    };
+    let mut cases = Vec::new();
+    let accs = [i32::MIN, i32::MIN + 1, -3, -1, 0, 1, 3, i32::MAX];
+    let mults = [0, 1 << 30, 1_518_500_250, i32::MAX];
+    for &acc in &accs {
+        for &mult in &mults {
+            for shift in [1u32, 2, 30, 31, 32, 33, 45, 61, 62] {
+                for (zp, relu) in [(-128, false), (0, false), (5, true), (127, true)] {
+                    cases.push((acc, mult, shift, zp, relu));
+                }
+            }
+        }
+    }
+    for _ in 0..5000 {
+        let acc = next() as i32 >> (next() % 31);
+        let mult = ((1u64 << 30) + next() % (1u64 << 30)) as i32;
+        let shift = 1 + (next() % 62) as u32;
+        let zp = (next() % 256) as i32 - 128;
+        cases.push((acc, mult, shift, zp, next() % 2 == 0));
+    }
+    let input: String = cases
+        .iter()
+        .map(|&(a, m, s, z, relu)| format!("{a} {m} {s} {z} {}\n", if relu { z } else { -128 }))
+        .collect();
+    let mut child = Command::new(dir.path().join("rq"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run rq");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("feed");
+    let out = child.wait_with_output().expect("rq output");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Vec<i64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.parse().expect("a number"))
+        .collect();
+    assert_eq!(got.len(), cases.len(), "one answer per case");
+    for (&(acc, multiplier, shift, zp, relu), &c) in cases.iter().zip(&got) {
+        let lo = if relu { i64::from(zp) } else { -128 };
+        let want = (requantize(acc, Requant { multiplier, shift }) + i64::from(zp)).clamp(lo, 127);
+        assert_eq!(
+            c, want,
+            "acc {acc} mult {multiplier} shift {shift} zp {zp} relu {relu}"
+        );
+    }
+}
+
+#[test]
+fn int8_refuses_what_it_cannot_quantise_with_the_reason() {
+    let file = model(
+        ModelConfig::Classical(ClassicalConfig::default()),
+        FeatureConfig::speech(),
+        3,
+    );
+    let engine = PlanEngine::new(&file.meta.plan().expect("plan"), &file.weights).expect("engine");
+    let windows = vec![0.5; engine.input_len() * 30];
+    let err = quantize(&engine, &windows).expect_err("band statistics");
+    assert!(err.to_string().contains("log-mel statistics"), "{err}");
+    let cnn = model(
+        ModelConfig::StrideDs(StrideDsConfig::default()),
+        FeatureConfig::speech(),
+        3,
+    );
+    let engine = PlanEngine::new(&cnn.meta.plan().expect("plan"), &cnn.weights).expect("engine");
+    let err = quantize(&engine, &windows[..engine.input_len() * 5]).expect_err("5 windows");
+    assert!(err.to_string().contains("at least 20"), "{err}");
+}
+
 #[test]
 fn settings_the_c_front_end_cannot_run_are_refused_with_the_reason() {
     let cfg = FeatureConfig {
@@ -376,8 +652,8 @@ fn have(tool: &str) -> bool {
 
 /// Cross-compile the library with `tests/m4` for a Cortex-M4F capped at 512 KiB flash and
 /// 64 KiB RAM, run it on QEMU's mps2-an386 with semihosting and `-icount shift=0`.
-fn on_cortex_m4(file: &ModelFile, y: &[f32], dir: &Path) -> DeviceRun {
-    generate(file, dir);
+fn on_cortex_m4(file: &ModelFile, int8: Option<&Int8Network>, y: &[f32], dir: &Path) -> DeviceRun {
+    generate(file, int8, dir);
     let m4 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/m4");
     for f in ["startup.c", "main.c", "link.ld"] {
         std::fs::copy(m4.join(f), dir.join(f)).expect("copy harness");
@@ -478,25 +754,44 @@ fn an_emulated_cortex_m4_computes_harks_windows_and_logits_within_64_kib() {
         );
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
     let file = model(
         ModelConfig::StrideDs(StrideDsConfig::default()),
         FeatureConfig::speech(),
         10,
     );
     let y = stream(&file.meta.features, &FSDD);
-    let budget = to_c(&file).expect("C export").budget;
-    let run = on_cortex_m4(&file, &y, dir.path());
-    compare(
-        "Stride-DS, speech features, Cortex-M4F",
-        &file,
-        &y,
-        &run.records,
+    let engine = PlanEngine::new(&file.meta.plan().expect("plan"), &file.weights).expect("engine");
+    let net = quantize(&engine, &calibration(&file, &fsdd_clips(24))).expect("quantise");
+    for int8 in [None, Some(&net)] {
+        m4_run(&file, int8, &y);
+    }
+}
+
+/// One Cortex-M4F run of `file` (int8 with `int8`): hark's windows and logits (bit for bit
+/// with the integer reference for int8), the budget against the linker's layout.
+fn m4_run(file: &ModelFile, int8: Option<&Int8Network>, y: &[f32]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let budget = match int8 {
+        None => to_c(file),
+        Some(q) => to_c_int8(file, q),
+    }
+    .expect("C export")
+    .budget;
+    let run = on_cortex_m4(file, int8, y, dir.path());
+    let what = format!(
+        "Stride-DS {}, speech features, Cortex-M4F",
+        budget.precision
     );
+    match int8 {
+        None => compare(&what, file, y, &run.records),
+        Some(q) => {
+            compare_int8(&what, file, q, y, &run.records);
+        }
+    }
     let windows = run.records.len() as u64;
     let frames = (y.len() / file.meta.features.hop_length) as u64;
     println!(
-        "Cortex-M4F (QEMU mps2-an386): {windows} windows ({} through the network), {frames} \
+        "{what} (QEMU mps2-an386): {windows} windows ({} through the network), {frames} \
          frames; front end {} instructions per frame, network {} per window ({} MACs); \
          stack peak {} bytes; {} instructions per SysTick tick\n{}",
         run.network_runs,

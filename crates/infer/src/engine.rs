@@ -289,7 +289,23 @@ impl PlanEngine {
         self.input_len
     }
 
+    /// Run one window through every step, handing `each` the step's index and output (for
+    /// calibrating a quantised export on the float activations).
+    pub fn trace(&self, window: &[f32], ws: &mut Workspace, mut each: impl FnMut(usize, &[f32])) {
+        self.run_with(window, self.steps.len(), ws, &mut each);
+    }
+
     fn run<'w>(&self, window: &[f32], n_steps: usize, ws: &'w mut Workspace) -> &'w [f32] {
+        self.run_with(window, n_steps, ws, &mut |_, _| {})
+    }
+
+    fn run_with<'w>(
+        &self,
+        window: &[f32],
+        n_steps: usize,
+        ws: &'w mut Workspace,
+        each: &mut dyn FnMut(usize, &[f32]),
+    ) -> &'w [f32] {
         if ws.a.len() < self.max_len || ws.scratch.len() < self.max_scratch {
             *ws = self.workspace();
         }
@@ -297,7 +313,7 @@ impl PlanEngine {
         let (mut cur, mut next) = (a, b);
         let mut len = self.input_len;
         cur[..len].copy_from_slice(window);
-        for (step, &out_len) in self.steps[..n_steps].iter().zip(&self.lens) {
+        for (k, (step, &out_len)) in self.steps[..n_steps].iter().zip(&self.lens).enumerate() {
             match step {
                 Step::Conv { geom, weight, bias } => {
                     geom.forward_into(
@@ -340,6 +356,7 @@ impl PlanEngine {
                 }
             }
             len = out_len;
+            each(k, &cur[..len]);
         }
         &cur[..len]
     }

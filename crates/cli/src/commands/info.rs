@@ -132,7 +132,12 @@ fn model_json(path: &Path, target: Option<Target>) -> Result<Value> {
             "augment": augment_spec(t),
         },
         "input_profile": m.input_profile,
-        "target": device.map(|(d, b, f)| json!({"device": d, "c_float32": b, "fit": f})),
+        "target": device.map(|(d, (b, f), int8)| json!({
+            "device": d, "c_float32": b, "fit": f,
+            "c_int8": int8.as_ref().ok().map(|(b, _)| b),
+            "fit_int8": int8.as_ref().ok().map(|(_, f)| f),
+            "int8_unavailable": int8.as_ref().err(),
+        })),
         "held_out": h.is_known().then(|| json!({
             "protocol": h.protocol,
             "trained": h.trained.len(),
@@ -169,8 +174,13 @@ fn audio_info(path: &Path) -> Result<String> {
     ))
 }
 
-/// The C export's budget for `file` on `target`'s device.
-fn device_fit(file: &ModelFile, target: Target) -> Result<(Device, Budget, Fit)> {
+/// The C export's budgets for `file` on `target`'s device: float32, then int8 (or why int8
+/// cannot quantise this model).
+#[allow(clippy::type_complexity)]
+fn device_fit(
+    file: &ModelFile,
+    target: Target,
+) -> Result<(Device, (Budget, Fit), Result<(Budget, Fit), String>)> {
     let device = match target {
         Target::CortexM4 => Device::cortex_m4(),
     };
@@ -178,13 +188,34 @@ fn device_fit(file: &ModelFile, target: Target) -> Result<(Device, Budget, Fit)>
         .context("cannot lay the model out as a C library for the device")?
         .budget;
     let f = fit(&budget, &device);
-    Ok((device, budget, f))
+    let int8 = hark_export::c::int8_budget(file)
+        .map(|b| {
+            let f = fit(&b, &device);
+            (b, f)
+        })
+        .map_err(|e| e.to_string());
+    Ok((device, (budget, f), int8))
 }
 
 /// The `target:` lines of `hark info --target`.
 fn target_text(file: &ModelFile, target: Target) -> Result<String> {
-    let (d, b, f) = device_fit(file, target)?;
+    let (d, (b, f), int8) = device_fit(file, target)?;
     let kib = |x: usize| x as f64 / 1024.0;
+    let int8_line = match int8 {
+        Ok((b, f)) => format!(
+            "  {:14}C export in int8 (hark export --int8): {}: flash {:.1} KiB ({:.1} KiB weights), RAM {:.1} KiB\n",
+            "",
+            if f.fits {
+                "fits".to_string()
+            } else {
+                format!("does NOT fit: {}", f.problems.join(", "))
+            },
+            kib(f.flash_bytes),
+            kib(b.weight_bytes),
+            kib(f.ram_bytes),
+        ),
+        Err(why) => format!("  {:14}C export in int8: not available: {why}\n", ""),
+    };
     let verdict = if f.fits {
         "fits".to_string()
     } else {
@@ -210,7 +241,7 @@ fn target_text(file: &ModelFile, target: Target) -> Result<String> {
         b.frontend_macs_per_frame,
         b.frames_per_second,
         b.macs_per_second() / 1e6,
-    ))
+    ) + &int8_line)
 }
 
 /// `hark info model.hark`.

@@ -8,7 +8,9 @@
 //! mirrors hark-features' `StreamingExtractor` (framing, Hann window, real FFT, mel
 //! filterbank with the model's own weights, dB, top_db clip, silence gates, per-window
 //! normalisation); the network runs the plan engine's compiled steps, BatchNorm folded, so
-//! the device computes the numbers the model was trained on. float32 only for now.
+//! the device computes the numbers the model was trained on. The network runs in float32
+//! ([`to_c`]) or in int8 ([`to_c_int8`], quantised by [`crate::int8`]); the front end is
+//! float32 in both.
 //!
 //! Streaming semantics: frames are computed as soon as their samples arrive and full
 //! windows are emitted at frames `0, H, 2H, ...` (no end-of-signal padding: a device
@@ -31,6 +33,7 @@ use hark_features::{FeatureConfig, PadMode, WindowNorm};
 use hark_infer::{ModelFile, PlanEngine, Step};
 
 use crate::ExportError;
+use crate::int8::{Int8Network, QStep};
 
 /// The C runtime appended to every generated `hark_model.c`.
 pub const RUNTIME: &str = include_str!("runtime.c");
@@ -39,10 +42,12 @@ pub const HEADER_NAME: &str = "hark_model.h";
 /// Name of the generated source.
 pub const SOURCE_NAME: &str = "hark_model.c";
 
-/// What the generated library costs on a device (float32). Code size is not included
+/// What the generated library costs on a device. Code size is not included
 /// (compile for the target and read `arm-none-eabi-size`); neither is the stack.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Budget {
+    /// Number format of the network: `float32` or `int8`.
+    pub precision: &'static str,
     /// Bytes of network weights (flash).
     pub weight_bytes: usize,
     /// Bytes of front-end tables and class names (flash).
@@ -83,8 +88,31 @@ pub struct CLibrary {
     pub budget: Budget,
 }
 
-/// Generate the C library for `file`.
+/// Generate the C library for `file`, its network in float32.
 pub fn to_c(file: &ModelFile) -> Result<CLibrary, ExportError> {
+    generate(file, None)
+}
+
+/// Generate the C library for `file` with `net`, its network quantised by
+/// [`crate::int8::quantize`] from this file's plan engine.
+pub fn to_c_int8(file: &ModelFile, net: &Int8Network) -> Result<CLibrary, ExportError> {
+    generate(file, Some(net))
+}
+
+/// What [`to_c_int8`] would cost: sizes and MACs do not depend on the calibration, so the
+/// network is quantised on synthetic windows here (`hark info --target`); the exported
+/// numbers need `hark export --int8 --calibrate` and real training audio.
+pub fn int8_budget(file: &ModelFile) -> Result<Budget, ExportError> {
+    let engine = PlanEngine::new(&file.meta.plan()?, &file.weights)?;
+    let n = crate::int8::MIN_CALIBRATION_WINDOWS * engine.input_len();
+    let windows: Vec<f32> = (0..n)
+        .map(|i| (i * 7919 % 613) as f32 / 102.0 - 3.0)
+        .collect();
+    let net = crate::int8::quantize(&engine, &windows)?;
+    Ok(to_c_int8(file, &net)?.budget)
+}
+
+fn generate(file: &ModelFile, int8: Option<&Int8Network>) -> Result<CLibrary, ExportError> {
     let meta = &file.meta;
     meta.validate()?;
     let cfg = &meta.features;
@@ -112,31 +140,66 @@ pub fn to_c(file: &ModelFile) -> Result<CLibrary, ExportError> {
     }
     let _ = writeln!(w, "}};\n");
     // Only the kernels this model calls are compiled (unused static functions are warnings).
-    for (step, _) in engine.steps() {
-        let name = match step {
-            Step::Conv { .. } => "CONV",
-            Step::Pool(_) => "POOL",
-            Step::Relu => "RELU",
-            Step::Affine { .. } => "AFFINE",
-            Step::Dense { .. } => "DENSE",
-            Step::BandStats { .. } => "BAND_STATS",
-        };
+    let used: Vec<&str> = match int8 {
+        None => engine
+            .steps()
+            .map(|(step, _)| match step {
+                Step::Conv { .. } => "CONV",
+                Step::Pool(_) => "POOL",
+                Step::Relu => "RELU",
+                Step::Affine { .. } => "AFFINE",
+                Step::Dense { .. } => "DENSE",
+                Step::BandStats { .. } => "BAND_STATS",
+            })
+            .collect(),
+        Some(q) => {
+            if q.input_len != engine.input_len() {
+                return Err(ExportError::Unsupported {
+                    format: "int8 C",
+                    step: "an int8 network quantised from another model".into(),
+                });
+            }
+            w.push_str("#define HARK_INT8\n");
+            let _ = writeln!(w, "#define HARK_QACC_LEN {}", q.accumulator_len().max(1));
+            q.steps
+                .iter()
+                .map(|step| match step {
+                    // A pooling is fused into the convolution before it (`network::write_int8`).
+                    QStep::Conv { .. } | QStep::Pool(_) => "QCONV",
+                    QStep::Dense { .. } => "QDENSE",
+                    QStep::Logits { .. } => "QLOGITS",
+                })
+                .collect()
+        }
+    };
+    for name in used {
         let line = format!("#define HARK_USE_{name}\n");
         if !w.contains(&line) {
             w.push_str(&line);
         }
     }
     w.push_str(RUNTIME);
-    let net = network::write(w, &engine, k)?;
+    let net = match int8 {
+        None => network::write(w, &engine, k)?,
+        Some(q) => network::write_int8(w, q)?,
+    };
     w.push_str(&net.run_fn);
+    // int8: one byte per activation, and a row of int32 accumulators.
+    let (activation_bytes, scratch_bytes) = match int8 {
+        Some(q) => (1, 4 * q.accumulator_len()),
+        None => (4, 0),
+    };
 
     let m = cfg.n_fft / 2;
     let frontend_ram = 4 * (cfg.n_fft + 2 * m + (m + 1) + cfg.window_frames * (cfg.n_mels + 1));
     let budget = Budget {
+        precision: if int8.is_some() { "int8" } else { "float32" },
         weight_bytes: net.weight_bytes,
         table_bytes: tables + names,
         ram_bytes: frontend_ram
-            + 4 * (cfg.n_mels * cfg.window_frames + 2 * k + net.activation_values)
+            + 4 * (cfg.n_mels * cfg.window_frames + 2 * k)
+            + activation_bytes * net.activation_values
+            + scratch_bytes
             + 64,
         network_macs: net.macs,
         frontend_macs_per_frame: cfg.n_fft
@@ -245,9 +308,10 @@ fn header(file: &ModelFile, b: &Budget) -> String {
     );
     let _ = writeln!(
         h,
-        " * Budget (float32): flash {} bytes of data ({} weights + {} tables; code not \
+        " * Budget ({}): flash {} bytes of data ({} weights + {} tables; code not \
          included),\n * RAM {} bytes static (stack not included), {} network MACs per \
          window,\n * {} front-end MACs per frame, {:.0} MACs per second of audio.\n *",
+        b.precision,
         b.flash_bytes(),
         b.weight_bytes,
         b.table_bytes,

@@ -1,8 +1,8 @@
 /* ---- hark runtime (crates/export/src/c/runtime.c): front end and layer kernels. ----
  * The generated part above defines the HARK_* sizes, the tables (hark_hann, hark_tw_cos,
  * hark_tw_sin, hark_mel_*) and the layer constants; hark_run_network() below it calls the
- * kernels. Everything is static: no malloc; libm (log10f, log10, expf, sqrt, sqrtf, powf)
- * and memset/memmove only. Needs a 32-bit int. Mirrors hark-features' StreamingExtractor
+ * kernels. Everything is static: no malloc; libm (log10f, log10, expf, sqrt, sqrtf, powf,
+ * roundf) and memset/memmove only. Needs a 32-bit int. Mirrors hark-features' StreamingExtractor
  * (frames as soon as their samples arrive, full windows only) and the plan engine
  * (BatchNorm folded into the convolutions). */
 
@@ -20,7 +20,7 @@ typedef struct {
   int c, in_h, in_w, out_h, out_w, kh, kw;
 } hark_pool_geom;
 
-#ifdef HARK_USE_CONV
+#if defined(HARK_USE_CONV) || defined(HARK_USE_QCONV)
 /* Smallest output index o >= 0 with o * stride >= a. */
 static int hark_first_valid(int a, int stride) { return a <= 0 ? 0 : (a + stride - 1) / stride; }
 
@@ -29,7 +29,9 @@ static int hark_last_valid(int a, int stride, int n) {
   const int o = a < 0 ? -1 : a / stride;
   return o < n - 1 ? o : n - 1;
 }
+#endif
 
+#ifdef HARK_USE_CONV
 /* Weight-stationary loop order: each weight sweeps the output rows it touches, so the
  * inner loop is a plain multiply-add with no bounds checks. Every output still sums its
  * terms in the order (input channel, ky, kx), starting from the bias. */
@@ -145,6 +147,208 @@ static void hark_dense(const float *w, const float *b, int n_in, int n_out, cons
     for (o = 0; o < n_out; o++) {
       y[o] += xi * row[o];
     }
+  }
+}
+#endif
+
+/* ---- int8 kernels (TFLite's int8 scheme, as hark-export's int8 module) ----
+ * real = scale * (q - zero_point); weights per output channel with zero point 0; int32
+ * accumulators from the bias; each output rescaled by multiplier / 2^shift, rounding half
+ * up, then clamped to [lo, 127] (lo = the zero point for a fused ReLU). */
+
+#if defined(HARK_USE_QCONV) || defined(HARK_USE_QDENSE)
+#if (-1 >> 1) != -1
+#error "the int8 kernels need >> of a negative integer to be an arithmetic shift"
+#endif
+/* zero_point + round(acc * mult / 2^shift), halves up, clamped to [lo, 127]. Negative
+ * values shift arithmetically (floor), as gcc, clang and the Arm compilers define it (the
+ * #error above asks the preprocessor, whose arithmetic follows the compiler's there). */
+static int8_t hark_requantize(int32_t acc, int32_t mult, int shift, int zero_point, int lo) {
+  const int64_t p = (int64_t)acc * mult + ((int64_t)1 << (shift - 1));
+  /* floor(p / 2^shift). With shift >= 32 (factors below 1/2, nearly all) it is the high
+   * word shifted on: 32-bit work where a 64-bit variable shift would take a dozen
+   * instructions on a 32-bit core. */
+  int64_t r = shift >= 32 ? (int64_t)((int32_t)(p >> 32) >> (shift - 32)) : p >> shift;
+  r += zero_point;
+  r = r < lo ? lo : r;
+  return (int8_t)(r > 127 ? 127 : r);
+}
+#endif
+
+#ifdef HARK_INT8
+/* The network's input window as int8: round(x / scale) + zero_point, saturated. */
+static void hark_quantize_input(const float *x, int n, float scale, int zero_point, int8_t *q) {
+  int i;
+  for (i = 0; i < n; i++) {
+    float v = roundf(x[i] / scale) + (float)zero_point;
+    v = v == v ? v : 0.0f; /* NaN -> 0, as the reference */
+    v = v < -128.0f ? -128.0f : v;
+    q[i] = (int8_t)(v > 127.0f ? 127.0f : v);
+  }
+}
+#endif
+
+#ifdef HARK_USE_QCONV
+static int32_t hark_qacc[HARK_QACC_LEN]; /* one output row's accumulators */
+
+/* One output row at a time into a row of int32 accumulators, then the row is requantised.
+ * With a pooling geometry `p` (else NULL) each requantised row goes straight into its
+ * max-pooled row, so the convolution's full output is never stored (and the rows pooling
+ * drops are not computed). */
+static void hark_qconv2d(const hark_conv_geom *g, const hark_pool_geom *p, const int8_t *w,
+                         const int32_t *bias, const int32_t *mult, const int8_t *shift, int in_zp,
+                         int out_zp, int lo, const int8_t *in, int8_t *out) {
+  const int icg = g->in_c / g->groups, ocg = g->out_c / g->groups, taps = icg * g->kh * g->kw;
+  const int plane_in = g->in_h * g->in_w;
+  const int ph = p ? p->kh : 1, pw = p ? p->kw : 1;
+  const int out_h = p ? p->out_h : g->out_h, out_w = p ? p->out_w : g->out_w;
+  const int sw = g->sw;
+  int o, y, x, ci, ky, kx, xa, xb;
+  if (g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pad_top == 0 &&
+      g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w && g->groups == 1 && !p) {
+    /* Pointwise (1x1): one accumulator per output value, the input's zero point folded
+     * into its start value once, so the inner loop is one multiply-add per weight. */
+    for (o = 0; o < g->out_c; o++) {
+      const int8_t *wo = w + (long)o * g->in_c;
+      int32_t base = bias[o];
+      for (ci = 0; ci < g->in_c; ci++) {
+        base -= (int32_t)wo[ci] * in_zp;
+      }
+      for (x = 0; x < plane_in; x++) {
+        const int8_t *src = in + x;
+        int8_t *dst = out + (long)o * plane_in + x;
+        if (x + 3 < plane_in) {
+          /* Four neighbouring pixels at once: each weight loaded once for four. */
+          int32_t a0 = base, a1 = base, a2 = base, a3 = base;
+          for (ci = 0; ci < g->in_c; ci++) {
+            const int8_t *c = src + (long)ci * plane_in;
+            const int32_t wv = wo[ci];
+            a0 += wv * c[0];
+            a1 += wv * c[1];
+            a2 += wv * c[2];
+            a3 += wv * c[3];
+          }
+          dst[0] = hark_requantize(a0, mult[o], shift[o], out_zp, lo);
+          dst[1] = hark_requantize(a1, mult[o], shift[o], out_zp, lo);
+          dst[2] = hark_requantize(a2, mult[o], shift[o], out_zp, lo);
+          dst[3] = hark_requantize(a3, mult[o], shift[o], out_zp, lo);
+          x += 3;
+        } else {
+          int32_t acc = base;
+          for (ci = 0; ci < g->in_c; ci++) {
+            acc += (int32_t)wo[ci] * src[(long)ci * plane_in];
+          }
+          dst[0] = hark_requantize(acc, mult[o], shift[o], out_zp, lo);
+        }
+      }
+    }
+    return;
+  }
+  /* Output columns whose kernel lies wholly inside the input rows: xa..xb. */
+  xa = hark_first_valid(g->pad_left, g->sw);
+  xb = hark_last_valid(g->in_w - g->kw + g->pad_left, g->sw, g->out_w);
+  for (o = 0; o < g->out_c; o++) {
+    const int8_t *wo = w + (long)o * taps;
+    const int8_t *first = in + (long)((o / ocg) * icg) * plane_in;
+    int8_t *dst = out + (long)o * out_h * out_w;
+    for (y = 0; y < out_h * ph; y++) {
+      int8_t *d = dst + (long)(y / ph) * out_w;
+      const int iy0 = y * g->sh - g->pad_top;
+      const int ky0 = iy0 < 0 ? -iy0 : 0;
+      const int ky1 = g->in_h - iy0 < g->kh ? g->in_h - iy0 : g->kh;
+      for (x = 0; x < g->out_w; x++) {
+        const int ix0 = x * g->sw - g->pad_left;
+        if (x >= xa && x + 3 <= xb) {
+          /* Four neighbouring outputs at once, in registers: each weight is loaded once
+           * for four multiply-adds; the zero point is taken off once, through the sum of
+           * the weights used. */
+          int32_t a0 = bias[o], a1 = a0, a2 = a0, a3 = a0, wsum = 0;
+          for (ci = 0; ci < icg; ci++) {
+            const int8_t *plane = first + (long)ci * plane_in;
+            const int8_t *wk = wo + ci * g->kh * g->kw;
+            for (ky = ky0; ky < ky1; ky++) {
+              const int8_t *r = plane + (long)(iy0 + ky) * g->in_w + ix0;
+              const int8_t *wr = wk + ky * g->kw;
+              for (kx = 0; kx < g->kw; kx++) {
+                const int32_t wv = wr[kx];
+                wsum += wv;
+                a0 += wv * r[kx];
+                a1 += wv * r[kx + sw];
+                a2 += wv * r[kx + 2 * sw];
+                a3 += wv * r[kx + 3 * sw];
+              }
+            }
+          }
+          wsum *= in_zp;
+          hark_qacc[x] = a0 - wsum;
+          hark_qacc[x + 1] = a1 - wsum;
+          hark_qacc[x + 2] = a2 - wsum;
+          hark_qacc[x + 3] = a3 - wsum;
+          x += 3;
+        } else {
+          /* A border column: only the taps inside the input. */
+          const int kx0 = ix0 < 0 ? -ix0 : 0;
+          const int kx1 = g->in_w - ix0 < g->kw ? g->in_w - ix0 : g->kw;
+          int32_t acc = bias[o];
+          for (ci = 0; ci < icg; ci++) {
+            const int8_t *plane = first + (long)ci * plane_in;
+            const int8_t *wk = wo + ci * g->kh * g->kw;
+            for (ky = ky0; ky < ky1; ky++) {
+              const int8_t *r = plane + (long)(iy0 + ky) * g->in_w;
+              const int8_t *wr = wk + ky * g->kw;
+              for (kx = kx0; kx < kx1; kx++) {
+                acc += (int32_t)wr[kx] * ((int32_t)r[ix0 + kx] - in_zp);
+              }
+            }
+          }
+          hark_qacc[x] = acc;
+        }
+      }
+      if (y % ph == 0) {
+        for (x = 0; x < out_w; x++) {
+          d[x] = -128;
+        }
+      }
+      for (x = 0; x < out_w * pw; x++) {
+        const int8_t v = hark_requantize(hark_qacc[x], mult[o], shift[o], out_zp, lo);
+        d[x / pw] = v > d[x / pw] ? v : d[x / pw];
+      }
+    }
+  }
+}
+#endif
+
+#if defined(HARK_USE_QDENSE) || defined(HARK_USE_QLOGITS)
+/* Output o's accumulator of a dense layer with weights stored [out][in]. */
+static int32_t hark_qdot(const int8_t *row, int32_t bias, int in_zp, const int8_t *x, int n) {
+  int i;
+  int32_t acc = bias;
+  for (i = 0; i < n; i++) {
+    acc += (int32_t)row[i] * ((int32_t)x[i] - in_zp);
+  }
+  return acc;
+}
+#endif
+
+#ifdef HARK_USE_QDENSE
+static void hark_qdense(const int8_t *w, const int32_t *bias, const int32_t *mult,
+                        const int8_t *shift, int in_zp, int out_zp, int lo, int n_in, int n_out,
+                        const int8_t *x, int8_t *y) {
+  int o;
+  for (o = 0; o < n_out; o++) {
+    const int32_t acc = hark_qdot(w + (long)o * n_in, bias[o], in_zp, x, n_in);
+    y[o] = hark_requantize(acc, mult[o], shift[o], out_zp, lo);
+  }
+}
+#endif
+
+#ifdef HARK_USE_QLOGITS
+/* The last layer: float logits = accumulator * scale[o]. */
+static void hark_qlogits(const int8_t *w, const int32_t *bias, const float *scale, int in_zp,
+                         int n_in, int n_out, const int8_t *x, float *logits) {
+  int o;
+  for (o = 0; o < n_out; o++) {
+    logits[o] = (float)hark_qdot(w + (long)o * n_in, bias[o], in_zp, x, n_in) * scale[o];
   }
 }
 #endif
