@@ -1,6 +1,6 @@
 /* ---- hark runtime (crates/export/src/c/runtime.c): front end and layer kernels. ----
- * The generated part above defines the HARK_* sizes, the tables (hark_hann, hark_tw_cos,
- * hark_tw_sin, hark_mel_*) and the layer constants; hark_run_network() below it calls the
+ * The generated part above defines the HARK_* sizes, the tables (hark_hann, hark_tw_quarter,
+ * hark_mel_*) and the layer constants; hark_run_network() below it calls the
  * kernels. Everything is static: no malloc; libm (log10f, log10, expf, sqrt, sqrtf, powf,
  * roundf) and memset/memmove only. Needs a 32-bit int. Mirrors hark-features' StreamingExtractor
  * (frames as soon as their samples arrive, full windows only) and the plan engine
@@ -355,6 +355,17 @@ static void hark_qlogits(const int8_t *w, const int32_t *bias, const float *scal
 
 /* ---- front end ---- */
 
+/* Window value i (0 <= i < HARK_N_FFT); a symmetric window is stored up to its middle. */
+#ifdef HARK_HANN_HALF
+#define HARK_HANN(i) ((i) <= HARK_N_FFT / 2 ? hark_hann[(i)] : hark_hann[HARK_N_FFT - (i)])
+#else
+#define HARK_HANN(i) hark_hann[(i)]
+#endif
+/* Twiddles: hark_tw_quarter[j] = cos(2 pi j / HARK_N_FFT) for 0 <= j <= HARK_Q. For
+ * 0 <= k <= HARK_N_FFT / 2, cos(2 pi k / N) is q[k] up to HARK_Q and -q[2 HARK_Q - k] after,
+ * sin(2 pi k / N) is q[HARK_Q - k] up to HARK_Q and q[k - HARK_Q] after. */
+#define HARK_Q (HARK_N_FFT / 4)
+
 static float hark_samples[HARK_N_FFT];          /* the next frame's samples */
 static int hark_fill;                           /* how many of them have arrived */
 static float hark_re[HARK_N_FFT / 2], hark_im[HARK_N_FFT / 2];
@@ -374,6 +385,16 @@ void HARK_NETWORK_HOOK(int end);
 #endif
 
 /* In-place radix-2 complex FFT of HARK_N_FFT / 2 points; twiddles e^{-2 pi i k / n_fft}. */
+/* One radix-2 butterfly on re[0], im[0] and re[half], im[half], twiddle c - i s. */
+static inline void hark_butterfly(float *re, float *im, int half, float c, float s) {
+  const float xr = re[half], xi = im[half];
+  const float tr = xr * c + xi * s, ti = xi * c - xr * s;
+  re[half] = re[0] - tr;
+  im[half] = im[0] - ti;
+  re[0] += tr;
+  im[0] += ti;
+}
+
 static void hark_fft(float *re, float *im) {
   const int m = HARK_N_FFT / 2;
   int i, j = 0, len, k;
@@ -394,18 +415,33 @@ static void hark_fft(float *re, float *im) {
   }
   for (len = 2; len <= m; len <<= 1) {
     const int half = len >> 1, step = HARK_N_FFT / len;
+    /* Twiddle k * step reads the quarter wave directly up to HARK_Q, mirrored after it:
+     * two loops, so no butterfly tests which. */
+    const int kq = HARK_Q / step < half ? HARK_Q / step + 1 : half;
     for (i = 0; i < m; i += len) {
-      for (k = 0; k < half; k++) {
-        const float c = hark_tw_cos[k * step], s = hark_tw_sin[k * step];
-        const float xr = re[i + k + half], xi = im[i + k + half];
-        const float tr = xr * c + xi * s, ti = xi * c - xr * s;
-        re[i + k + half] = re[i + k] - tr;
-        im[i + k + half] = im[i + k] - ti;
-        re[i + k] += tr;
-        im[i + k] += ti;
+      for (k = 0; k < kq; k++) {
+        hark_butterfly(re + i + k, im + i + k, half, hark_tw_quarter[k * step],
+                       hark_tw_quarter[HARK_Q - k * step]);
+      }
+      for (; k < half; k++) {
+        hark_butterfly(re + i + k, im + i + k, half, -hark_tw_quarter[2 * HARK_Q - k * step],
+                       hark_tw_quarter[k * step - HARK_Q]);
       }
     }
   }
+}
+
+/* Bin k of the real FFT from the complex FFT of even/odd samples, with the twiddle
+ * cos / sin of 2 pi k / HARK_N_FFT, raised to the spectrum's power. */
+static inline void hark_bin(int k, float c, float s) {
+  const int m = HARK_N_FFT / 2, a = k % m, r = (m - k) % m;
+  const float ar = hark_re[a], ai = hark_im[a], br = hark_re[r], bi = hark_im[r];
+  const float er = 0.5f * (ar + br), ei = 0.5f * (ai - bi);
+  const float orr = 0.5f * (ai + bi), oi = -0.5f * (ar - br);
+  const float xr = er + c * orr + s * oi, xi = ei + c * oi - s * orr;
+  float v = xr * xr + xi * xi;
+  HARK_APPLY_POWER(v);
+  hark_spec[k] = v;
 }
 
 /* One frame: window, real FFT (two reals per complex point, then split), |X|^power, mel,
@@ -414,26 +450,22 @@ static float hark_frame(const float *x, float *db) {
   const int m = HARK_N_FFT / 2;
   /* Energy in eight lanes (sample i into lane i % 8), combined as hark-features combines
    * them, so that the silence gates decide alike. */
-  float lane[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}, spec_k, energy;
+  float lane[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}, energy;
   int k, b;
   for (k = 0; k < m; k++) {
-    hark_re[k] = x[2 * k] * hark_hann[2 * k];
-    hark_im[k] = x[2 * k + 1] * hark_hann[2 * k + 1];
+    hark_re[k] = x[2 * k] * HARK_HANN(2 * k);
+    hark_im[k] = x[2 * k + 1] * HARK_HANN(2 * k + 1);
     lane[(2 * k) & 7] += hark_re[k] * hark_re[k];
     lane[(2 * k + 1) & 7] += hark_im[k] * hark_im[k];
   }
   energy = ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
   hark_fft(hark_re, hark_im);
-  for (k = 0; k <= m; k++) {
-    const int a = k % m, r = (m - k) % m;
-    const float ar = hark_re[a], ai = hark_im[a], br = hark_re[r], bi = hark_im[r];
-    const float er = 0.5f * (ar + br), ei = 0.5f * (ai - bi);
-    const float orr = 0.5f * (ai + bi), oi = -0.5f * (ar - br);
-    const float c = hark_tw_cos[k], s = hark_tw_sin[k];
-    const float xr = er + c * orr + s * oi, xi = ei + c * oi - s * orr;
-    spec_k = xr * xr + xi * xi;
-    HARK_APPLY_POWER(spec_k);
-    hark_spec[k] = spec_k;
+  /* The quarter-wave twiddles without a branch per bin: bins up to HARK_Q, then the rest. */
+  for (k = 0; k <= HARK_Q; k++) {
+    hark_bin(k, hark_tw_quarter[k], hark_tw_quarter[HARK_Q - k]);
+  }
+  for (; k <= m; k++) {
+    hark_bin(k, -hark_tw_quarter[2 * HARK_Q - k], hark_tw_quarter[k - HARK_Q]);
   }
   for (b = 0; b < HARK_N_MELS; b++) {
     const float *w = hark_mel_weights + hark_mel_offset[b];

@@ -16,14 +16,20 @@ pub(super) fn write(w: &mut String, cfg: &FeatureConfig) -> Result<usize, Export
     let energy: f64 = window.iter().map(|v| v * v).sum();
     let _ = writeln!(w, "#define HARK_WINDOW_ENERGY {energy:?}\n");
     let hann: Vec<f32> = window.iter().map(|&v| v as f32).collect();
-    let mut bytes = array(w, "float", "hark_hann", &hann);
-    // e^{-2 pi i k / n_fft} = cos - i sin for k = 0..=n_fft/2, computed in f64 as
-    // hark-features computes its split twiddles.
+    // A window symmetric about n_fft / 2 to the bit (Hann, or one centred with even
+    // padding) is stored up to its middle only: flash is the scarce memory on a device.
+    let symmetric = (1..n_fft).all(|i| hann[i].to_bits() == hann[n_fft - i].to_bits());
+    let mut bytes = if symmetric {
+        let _ = writeln!(w, "#define HARK_HANN_HALF");
+        array(w, "float", "hark_hann", &hann[..=m])
+    } else {
+        array(w, "float", "hark_hann", &hann)
+    };
+    // e^{-2 pi i k / n_fft} = cos - i sin for k = 0..=n_fft/2, both read from one quarter
+    // wave of cosines (computed in f64), a quarter of the two half-wave tables' flash.
     let angle = |k: usize| 2.0 * std::f64::consts::PI * k as f64 / n_fft as f64;
-    let cos: Vec<f32> = (0..=m).map(|k| angle(k).cos() as f32).collect();
-    let sin: Vec<f32> = (0..=m).map(|k| angle(k).sin() as f32).collect();
-    bytes += array(w, "float", "hark_tw_cos", &cos);
-    bytes += array(w, "float", "hark_tw_sin", &sin);
+    let quarter: Vec<f32> = (0..=n_fft / 4).map(|k| angle(k).cos() as f32).collect();
+    bytes += array(w, "float", "hark_tw_quarter", &quarter);
 
     let mel = filterbank(cfg)?;
     let (mut starts, mut offsets, mut weights) = (Vec::new(), vec![0usize], Vec::new());
