@@ -120,8 +120,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             if let (Some(q), Some(qws)) = (&int8, &mut qws) {
                 q.logits_into(&rec[..n], qws, &mut reference);
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                bit_exact += usize::from(bits(&rec[n..]) == bits(&reference));
+                let same = rec[n..]
+                    .iter()
+                    .zip(&reference)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                bit_exact += usize::from(same);
             }
             for (a, b) in rec[n..].iter().zip(&logits) {
                 max_logit = max_logit.max((a - b).abs() / b.abs().max(1.0));

@@ -26,6 +26,8 @@ const DB_TOL: f32 = 1e-3;
 const NORM_TOL: f32 = 1e-4;
 /// Largest logit difference, relative to `max(1, |logit|)`.
 const LOGIT_TOL: f32 = 1e-4;
+/// The flags the library must compile cleanly with, on the host and for the device.
+const STRICT: [&str; 5] = ["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror"];
 /// Samples per `fread` in the driver: odd, so windows complete mid-chunk (tests/m4/main.c
 /// reads the same).
 const CHUNK: usize = 997;
@@ -150,18 +152,10 @@ fn c_windows(file: &ModelFile, int8: Option<&Int8Network>, y: &[f32], dir: &Path
     generate(file, int8, dir);
     let driver = DRIVER.replace("CHUNK", &CHUNK.to_string());
     std::fs::write(dir.join("driver.c"), driver).expect("driver");
-    let strict = [
-        "-std=c99",
-        "-pedantic",
-        "-Wall",
-        "-Wextra",
-        "-Werror",
-        "-O1",
-        "-g",
-    ];
+    let strict = [STRICT.as_slice(), &["-O1", "-g"]].concat();
     // The library alone: no allocation, nothing but libm and memset/memmove.
     run(Command::new("gcc")
-        .args(strict)
+        .args(&strict)
         .args(["-c", SOURCE_NAME, "-o", "lib.o"])
         .current_dir(dir));
     let undefined = run(Command::new("nm").args(["-u", "lib.o"]).current_dir(dir));
@@ -176,7 +170,7 @@ fn c_windows(file: &ModelFile, int8: Option<&Int8Network>, y: &[f32], dir: &Path
         );
     }
     run(Command::new("gcc")
-        .args(strict)
+        .args(&strict)
         .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
         .args([SOURCE_NAME, "driver.c", "-o", "driver", "-lm"])
         .current_dir(dir));
@@ -526,14 +520,8 @@ fn requantisation_in_c_equals_the_reference_on_edge_cases() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("rq.c"), program).expect("write");
     run(Command::new("gcc")
-        .args([
-            "-std=c99",
-            "-pedantic",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-O1",
-        ])
+        .args(STRICT)
+        .arg("-O1")
         .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
         .args(["rq.c", "-o", "rq"])
         .current_dir(dir.path()));
@@ -668,15 +656,8 @@ fn on_cortex_m4(file: &ModelFile, int8: Option<&Int8Network>, y: &[f32], dir: &P
     ];
     run(Command::new("arm-none-eabi-gcc")
         .args(target)
-        .args([
-            "-std=c99",
-            "-pedantic",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-c",
-            SOURCE_NAME,
-        ])
+        .args(STRICT)
+        .args(["-c", SOURCE_NAME])
         .current_dir(dir));
     run(Command::new("arm-none-eabi-gcc")
         .args(target)

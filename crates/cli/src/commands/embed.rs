@@ -36,21 +36,7 @@ pub fn embed(args: &EmbedArgs) -> Result<Outcome> {
         );
     }
     let predictor = Predictor::new(&file)?;
-    let (mut inputs, problems) = hark_data::list_audio(&args.paths);
-    let mut failed = problems.len();
-    for p in &problems {
-        eprintln!("error: {p}");
-    }
-    if inputs
-        .iter()
-        .filter(|i| super::input::is_dash(&i.path))
-        .count()
-        > 1
-    {
-        bail!("standard input can be read only once; give `-` once");
-    }
-    inputs.sort_by(|a, b| a.path.cmp(&b.path));
-    inputs.dedup_by(|a, b| a.path == b.path);
+    let (inputs, mut failed) = super::input::list_inputs(&args.paths)?;
 
     let index_path = args.output.with_extension("csv");
     let dir = match args.output.parent() {

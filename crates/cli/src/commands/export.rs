@@ -11,7 +11,7 @@ use hark_features::StreamingExtractor;
 use hark_infer::ModelFile;
 
 use super::Outcome;
-use super::input::{is_dash, load_model, shown, stream_input};
+use super::input::{is_dash, list_inputs, load_model, shown, stream_input};
 use crate::args::{ExportArgs, ExportFormat};
 use crate::progress::{PredictBar, stop_flag};
 
@@ -117,14 +117,9 @@ fn kib(bytes: usize) -> String {
 /// failed.
 fn calibration(file: &ModelFile, paths: &[PathBuf], n: usize) -> Result<(Vec<f32>, usize)> {
     let cfg = &file.meta.features;
-    let (mut inputs, problems) = hark_data::list_audio(paths);
-    for p in &problems {
-        eprintln!("error: {p}");
-    }
-    inputs.sort_by(|a, b| a.path.cmp(&b.path));
-    inputs.dedup_by(|a, b| a.path == b.path);
+    let (inputs, mut failed) = list_inputs(paths)?;
     let mut sample = Reservoir::new(n, cfg.n_mels * cfg.window_frames);
-    let (mut read, mut failed) = (0usize, problems.len());
+    let mut read = 0usize;
     let bar = PredictBar::new(inputs.len(), false);
     for input in &inputs {
         if stop_flag().load(Ordering::SeqCst) {

@@ -121,6 +121,24 @@ fn looks_like_text(path: &Path) -> bool {
         .is_ok_and(|n| n > 0 && std::str::from_utf8(&head).is_ok())
 }
 
+/// The audio files of `paths` (files, folders, `-`), sorted and without repeats, for the
+/// commands that read every file once and report a bad one (`hark embed`, `hark export
+/// --calibrate`); returns them and how many paths were reported as unusable.
+pub(super) fn list_inputs(
+    paths: &[std::path::PathBuf],
+) -> Result<(Vec<hark_data::AudioInput>, usize)> {
+    let (mut inputs, problems) = hark_data::list_audio(paths);
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    if inputs.iter().filter(|i| is_dash(&i.path)).count() > 1 {
+        bail!("standard input can be read only once; give `-` once");
+    }
+    inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    inputs.dedup_by(|a, b| a.path == b.path);
+    Ok((inputs, problems.len()))
+}
+
 /// Decode `path` (a file, or `-` for standard input) at `sr` in chunks handed to `on_chunk`
 /// (`hark predict`, `hark embed`).
 pub(super) fn stream_input(
